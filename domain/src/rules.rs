@@ -1,0 +1,516 @@
+//! Lead-time rules: an issue's stored state, evaluated under one pipeline configuration, gives a
+//! [`Fact`] (DESIGN.md, "Semantics"; the open cases are decided in `docs/semantics.md`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{PipelineSpec, Rule, StatusRule};
+use crate::event::{Transition, history_seq};
+use crate::time::{MS_PER_DAY, Millis, parse_date_or_datetime};
+
+/// What the store knows of one issue: everything a rule may look at.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IssueState {
+    pub key: String,
+    pub project_key: Option<String>,
+    pub issue_type: Option<String>,
+    /// Status of the latest snapshot.
+    pub status: Option<String>,
+    /// Known when a creation event was applied: its time and status.
+    pub creation: Option<(Millis, Option<String>)>,
+    /// Every stored status transition, in any order.
+    pub transitions: Vec<Transition>,
+    /// Custom fields of the latest snapshot.
+    pub fields: BTreeMap<String, serde_json::Value>,
+    pub created: Option<Millis>,
+    pub resolution_date: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Start known and end after it: a lead-time sample.
+    Counted,
+    /// Straight to done: end equals start.
+    NeverActive,
+    /// Done, but when it started is not known.
+    UnknownStart,
+    /// Started and not done: work in progress.
+    InProgress,
+    NotStarted,
+    /// Field rule: end before start.
+    Invalid,
+    /// Done, with a lead time of at most `min_lead_time_days`.
+    BelowThreshold,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Counted,
+        Outcome::NeverActive,
+        Outcome::UnknownStart,
+        Outcome::InProgress,
+        Outcome::NotStarted,
+        Outcome::Invalid,
+        Outcome::BelowThreshold,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Counted => "counted",
+            Outcome::NeverActive => "never_active",
+            Outcome::UnknownStart => "unknown_start",
+            Outcome::InProgress => "in_progress",
+            Outcome::NotStarted => "not_started",
+            Outcome::Invalid => "invalid",
+            Outcome::BelowThreshold => "below_threshold",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// An issue's lead time under one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub outcome: Outcome,
+    pub start: Option<Millis>,
+    pub end: Option<Millis>,
+    /// end − start, where both are known and end ≥ start.
+    pub lead_ms: Option<i64>,
+    /// Time inside [start, end] in active stages (status rule with an end).
+    pub active_ms: Option<i64>,
+    pub reopens: i32,
+    /// A data-quality finding: a field that could not be read, an unknown start.
+    pub note: Option<String>,
+}
+
+impl Fact {
+    fn new(outcome: Outcome) -> Fact {
+        Fact {
+            outcome,
+            start: None,
+            end: None,
+            lead_ms: None,
+            active_ms: None,
+            reopens: 0,
+            note: None,
+        }
+    }
+}
+
+/// Whether a configuration of an ART owning `project_key`'s project covers the issue at all.
+pub fn covers(spec: &PipelineSpec, issue: &IssueState) -> bool {
+    spec.covers_type(issue.issue_type.as_deref())
+}
+
+/// The issue's fact under a configuration (whose ART owns the issue's project).
+pub fn evaluate(spec: &PipelineSpec, issue: &IssueState) -> Fact {
+    let mut fact = match &spec.rule {
+        Rule::Field {
+            start_field,
+            end_field,
+        } => field_rule(issue, start_field, end_field),
+        Rule::Status(rule) => status_rule(rule, issue),
+    };
+    if let (Outcome::Counted, Some(n), Some(lead)) =
+        (fact.outcome, spec.min_lead_time_days, fact.lead_ms)
+        && (lead as f64) <= n * MS_PER_DAY as f64
+    {
+        fact.outcome = Outcome::BelowThreshold;
+    }
+    fact
+}
+
+fn field_rule(issue: &IssueState, start_field: &str, end_field: &str) -> Fact {
+    let mut notes = Vec::new();
+    let mut read = |name: &str| -> Option<Millis> {
+        match name {
+            "created" => return issue.created,
+            "resolutiondate" => return issue.resolution_date,
+            _ => {}
+        }
+        match issue.fields.get(name) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+            Some(serde_json::Value::String(s)) => match parse_date_or_datetime(s) {
+                Ok(t) => Some(t.timestamp_millis()),
+                Err(e) => {
+                    notes.push(format!("{name}: {e}"));
+                    None
+                }
+            },
+            Some(other) => {
+                notes.push(format!("{name}: {other} is not a date"));
+                None
+            }
+        }
+    };
+    let (start, end) = (read(start_field), read(end_field));
+    let mut fact = match (start, end) {
+        (Some(s), Some(e)) if e >= s => Fact {
+            lead_ms: Some(e - s),
+            ..Fact::new(Outcome::Counted)
+        },
+        (Some(_), Some(_)) => Fact::new(Outcome::Invalid),
+        (Some(_), None) => Fact::new(Outcome::InProgress),
+        (None, Some(_)) => Fact::new(Outcome::UnknownStart),
+        (None, None) => Fact::new(Outcome::NotStarted),
+    };
+    if fact.outcome == Outcome::Invalid {
+        notes.push(format!("{end_field} is before {start_field}"));
+    }
+    fact.start = start;
+    fact.end = end;
+    fact.note = (!notes.is_empty()).then(|| notes.join("; "));
+    fact
+}
+
+/// The mapped timeline: (time, stage index); `None` time for the first entry of an incomplete
+/// history.
+fn timeline(rule: &StatusRule, issue: &IssueState) -> (Vec<(Option<Millis>, usize)>, bool) {
+    let mut transitions: Vec<&Transition> = issue.transitions.iter().collect();
+    transitions.sort_by(|a, b| {
+        (a.at, history_seq(&a.history_id), a.item_pos, &a.history_id).cmp(&(
+            b.at,
+            history_seq(&b.history_id),
+            b.item_pos,
+            &b.history_id,
+        ))
+    });
+    let mut raw: Vec<(Option<Millis>, Option<&str>)> = Vec::with_capacity(transitions.len() + 1);
+    let complete = match &issue.creation {
+        Some((at, Some(status))) => {
+            raw.push((Some(*at), Some(status.as_str())));
+            true
+        }
+        _ => {
+            let earliest = match transitions.first() {
+                Some(t) => t.from.as_deref(),
+                None => issue.status.as_deref(),
+            };
+            raw.push((None, earliest));
+            false
+        }
+    };
+    raw.extend(transitions.iter().map(|t| (Some(t.at), t.to.as_deref())));
+    let mapped = raw
+        .into_iter()
+        .filter_map(|(at, s)| s.and_then(|s| rule.stage_of(s)).map(|i| (at, i)))
+        .collect();
+    (mapped, complete)
+}
+
+fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
+    let (entries, complete) = timeline(rule, issue);
+    let Some(&(_, current)) = entries.last() else {
+        return Fact::new(Outcome::NotStarted);
+    };
+    let start_stage = rule.stage_of(&rule.start).expect("validated: start is a stage");
+    let is_done = |i: usize| rule.done.iter().any(|d| rule.stage_of(d) == Some(i));
+    let is_active = |i: usize| rule.active.iter().any(|a| rule.stage_of(a) == Some(i));
+
+    let first_started = entries.iter().position(|&(_, s)| s >= start_stage);
+    let start_unknown = !complete && first_started == Some(0);
+    let start = if start_unknown {
+        None
+    } else {
+        first_started.and_then(|i| entries[i].0)
+    };
+    let reopens = entries
+        .windows(2)
+        .filter(|w| is_done(w[0].1) && !is_done(w[1].1))
+        .count() as i32;
+
+    if !is_done(current) {
+        let outcome = if first_started.is_some() {
+            Outcome::InProgress
+        } else {
+            Outcome::NotStarted
+        };
+        return Fact {
+            start,
+            reopens,
+            ..Fact::new(outcome)
+        };
+    }
+    // Latest entry into a done status from a non-done one.
+    let end_entry = (0..entries.len())
+        .rev()
+        .find(|&i| is_done(entries[i].1) && (i == 0 || !is_done(entries[i - 1].1)))
+        .expect("the current entry is done, so some entry into done exists");
+    let end = entries[end_entry].0;
+    let (Some(s), Some(e)) = (start, end) else {
+        return Fact {
+            start,
+            end,
+            reopens,
+            note: Some(if complete {
+                "done without a known start".into()
+            } else {
+                "history incomplete: the earliest known status is already at or after the start"
+                    .into()
+            }),
+            ..Fact::new(Outcome::UnknownStart)
+        };
+    };
+    if e <= s {
+        return Fact {
+            start,
+            end,
+            reopens,
+            lead_ms: Some(0),
+            active_ms: Some(0),
+            ..Fact::new(Outcome::NeverActive)
+        };
+    }
+    let mut active = 0;
+    for (i, &(at, stage)) in entries.iter().enumerate() {
+        if !is_active(stage) {
+            continue;
+        }
+        let from = at.unwrap_or(Millis::MIN).max(s);
+        let to = entries
+            .get(i + 1)
+            .and_then(|n| n.0)
+            .unwrap_or(Millis::MAX)
+            .min(e);
+        if to > from {
+            active += to - from;
+        }
+    }
+    Fact {
+        start,
+        end,
+        reopens,
+        lead_ms: Some(e - s),
+        active_ms: Some(active),
+        ..Fact::new(Outcome::Counted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_datetime;
+
+    fn t(s: &str) -> Millis {
+        parse_datetime(s).unwrap().timestamp_millis()
+    }
+
+    fn flow() -> PipelineSpec {
+        PipelineSpec {
+            issue_types: None,
+            min_lead_time_days: None,
+            rule: Rule::Status(StatusRule {
+                stages: [
+                    "Funnel",
+                    "Analyzing",
+                    "Backlog",
+                    "Implementing",
+                    "Validating",
+                    "Releasing",
+                    "Done",
+                ]
+                .map(String::from)
+                .to_vec(),
+                start: "Analyzing".into(),
+                done: vec!["Done".into()],
+                active: ["Analyzing", "Implementing", "Releasing"]
+                    .map(String::from)
+                    .to_vec(),
+            }),
+        }
+    }
+
+    fn tr(id: &str, at: &str, from: &str, to: &str) -> Transition {
+        Transition {
+            history_id: id.into(),
+            item_pos: 0,
+            at: t(at),
+            from: Some(from.into()),
+            to: Some(to.into()),
+        }
+    }
+
+    fn pay101(n: usize) -> IssueState {
+        let all = vec![
+            tr("30001", "2026-01-06T09:00:00Z", "Funnel", "Analyzing"),
+            tr("30003", "2026-01-20T14:30:00Z", "Analyzing", "Implementing"),
+            tr("30004", "2026-02-17T00:00:00Z", "Implementing", "Done"),
+            tr("30006", "2026-02-18T09:00:00Z", "Done", "Implementing"),
+            tr("30007", "2026-02-20T09:00:00Z", "Implementing", "Done"),
+        ];
+        IssueState {
+            key: "PAY-101".into(),
+            creation: Some((t("2026-01-05T08:12:44.120Z"), Some("Funnel".into()))),
+            transitions: all.into_iter().take(n).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pay_101_story() {
+        let f = evaluate(&flow(), &pay101(5));
+        assert_eq!(f.outcome, Outcome::Counted);
+        assert_eq!(f.lead_ms, Some(3_888_000_000));
+        assert_eq!(f.active_ms, Some(3_769_200_000));
+        assert_eq!(f.reopens, 1);
+
+        let f = evaluate(&flow(), &pay101(3));
+        assert_eq!(f.lead_ms, Some(3_596_400_000));
+
+        let f = evaluate(&flow(), &pay101(4));
+        assert_eq!(f.outcome, Outcome::InProgress);
+        assert_eq!(f.lead_ms, None);
+    }
+
+    #[test]
+    fn transitions_in_any_order_give_the_same_fact() {
+        let mut issue = pay101(5);
+        let expected = evaluate(&flow(), &issue);
+        issue.transitions.reverse();
+        assert_eq!(evaluate(&flow(), &issue), expected);
+    }
+
+    #[test]
+    fn incomplete_history_past_start_has_unknown_start() {
+        let issue = IssueState {
+            transitions: vec![tr("40007", "2026-01-01T00:00:00Z", "Releasing", "Done")],
+            status: Some("Done".into()),
+            ..Default::default()
+        };
+        let f = evaluate(&flow(), &issue);
+        assert_eq!(f.outcome, Outcome::UnknownStart);
+        assert!(f.note.is_some());
+
+        // Still in progress when not done, though the start is unknown.
+        let issue = IssueState {
+            transitions: vec![tr("1", "2026-01-01T00:00:00Z", "Implementing", "Releasing")],
+            ..Default::default()
+        };
+        let f = evaluate(&flow(), &issue);
+        assert_eq!((f.outcome, f.start), (Outcome::InProgress, None));
+
+        // Earliest known stage before start: the start is known.
+        let issue = IssueState {
+            transitions: vec![
+                tr("1", "2026-01-01T00:00:00Z", "Funnel", "Analyzing"),
+                tr("2", "2026-01-03T00:00:00Z", "Analyzing", "Done"),
+            ],
+            ..Default::default()
+        };
+        let f = evaluate(&flow(), &issue);
+        assert_eq!(f.outcome, Outcome::Counted);
+        assert_eq!(f.lead_ms, Some(2 * MS_PER_DAY));
+    }
+
+    #[test]
+    fn straight_to_done_is_never_active() {
+        let issue = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![tr("1", "2026-01-02T00:00:00Z", "Funnel", "Done")],
+            ..Default::default()
+        };
+        assert_eq!(evaluate(&flow(), &issue).outcome, Outcome::NeverActive);
+        let created_done = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Done".into()))),
+            ..Default::default()
+        };
+        assert_eq!(evaluate(&flow(), &created_done).outcome, Outcome::NeverActive);
+    }
+
+    #[test]
+    fn unmapped_statuses_keep_the_stage_before() {
+        let issue = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![
+                tr("1", "2026-01-02T00:00:00Z", "Funnel", "Analyzing"),
+                tr("2", "2026-01-03T00:00:00Z", "Analyzing", "Blocked"),
+                tr("3", "2026-01-04T00:00:00Z", "Blocked", "done"),
+                tr("4", "2026-01-05T00:00:00Z", "done", "Archived"),
+            ],
+            ..Default::default()
+        };
+        let f = evaluate(&flow(), &issue);
+        assert_eq!(f.outcome, Outcome::Counted);
+        assert_eq!(f.reopens, 0);
+        assert_eq!(f.lead_ms, Some(2 * MS_PER_DAY));
+        // Blocked is unmapped: its day belongs to Analyzing, which is active.
+        assert_eq!(f.active_ms, Some(2 * MS_PER_DAY));
+    }
+
+    #[test]
+    fn reopen_before_start_stays_in_progress() {
+        let issue = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![
+                tr("1", "2026-01-02T00:00:00Z", "Funnel", "Analyzing"),
+                tr("2", "2026-01-03T00:00:00Z", "Analyzing", "Done"),
+                tr("3", "2026-01-04T00:00:00Z", "Done", "Funnel"),
+            ],
+            ..Default::default()
+        };
+        let f = evaluate(&flow(), &issue);
+        assert_eq!(f.outcome, Outcome::InProgress);
+        assert_eq!(f.reopens, 1);
+    }
+
+    #[test]
+    fn threshold_is_strict() {
+        let mut spec = flow();
+        spec.min_lead_time_days = Some(2.0);
+        let issue = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Analyzing".into()))),
+            transitions: vec![tr("1", "2026-01-03T00:00:00Z", "Analyzing", "Done")],
+            ..Default::default()
+        };
+        assert_eq!(evaluate(&spec, &issue).outcome, Outcome::BelowThreshold);
+        spec.min_lead_time_days = Some(1.99);
+        assert_eq!(evaluate(&spec, &issue).outcome, Outcome::Counted);
+    }
+
+    fn fields_spec() -> PipelineSpec {
+        PipelineSpec {
+            issue_types: None,
+            min_lead_time_days: None,
+            rule: Rule::Field {
+                start_field: "customfield_1".into(),
+                end_field: "customfield_2".into(),
+            },
+        }
+    }
+
+    fn with_fields(start: serde_json::Value, end: serde_json::Value) -> IssueState {
+        IssueState {
+            fields: [("customfield_1".into(), start), ("customfield_2".into(), end)].into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn field_rule_outcomes() {
+        use serde_json::json;
+        let f = evaluate(
+            &fields_spec(),
+            &with_fields(json!("2026-01-06"), json!("2026-02-16T16:00:00.000-0800")),
+        );
+        assert_eq!((f.outcome, f.lead_ms), (Outcome::Counted, Some(3_628_800_000)));
+        let f = evaluate(&fields_spec(), &with_fields(json!("2026-01-06"), json!("2026-01-06")));
+        assert_eq!((f.outcome, f.lead_ms), (Outcome::Counted, Some(0)));
+        let f = evaluate(&fields_spec(), &with_fields(json!("2026-01-06"), json!("2026-01-05")));
+        assert_eq!(f.outcome, Outcome::Invalid);
+        let f = evaluate(&fields_spec(), &with_fields(json!("2026-01-06"), json!(null)));
+        assert_eq!(f.outcome, Outcome::InProgress);
+        let f = evaluate(&fields_spec(), &with_fields(json!(null), json!("2026-01-06")));
+        assert_eq!(f.outcome, Outcome::UnknownStart);
+        let f = evaluate(&fields_spec(), &with_fields(json!("next tuesday"), json!(null)));
+        assert_eq!(f.outcome, Outcome::NotStarted);
+        assert!(f.note.unwrap().contains("next tuesday"));
+        let f = evaluate(&fields_spec(), &with_fields(json!(3), json!(null)));
+        assert!(f.note.unwrap().contains("not a date"));
+    }
+}
