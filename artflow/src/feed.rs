@@ -1,0 +1,294 @@
+//! Feeding files through the event path: `import` (Jira REST search responses) and `replay`
+//! (webhook bodies), with the same batches, progress and summary.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::Utc;
+use domain::{IssueEvent, Webhook, import_issue, parse_webhook, search_issues};
+use processor::{EventResult, apply_batch};
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+
+/// Events applied per transaction.
+const BATCH: usize = 200;
+
+/// What a run of `import` or `replay` did.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    /// Issues read (import) or bodies read (replay).
+    pub items: usize,
+    pub events: usize,
+    pub applied: usize,
+    pub duplicates: usize,
+    /// Input skipped with its reason: (where, why).
+    pub skipped: Vec<(String, String)>,
+    /// Events the store refused: (where, why).
+    pub failed: Vec<(String, String)>,
+    /// Issues whose history is incomplete in the input.
+    pub incomplete: Vec<String>,
+    /// Files (or bodies) that could not be read or parsed at all.
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl Summary {
+    /// Whether every readable input was applied or skipped with a reason.
+    pub fn ok(&self) -> bool {
+        self.unreadable.is_empty()
+    }
+
+    pub fn print(&self, noun: &str) {
+        println!(
+            "{} file(s), {} {noun}, {} events: {} applied, {} duplicates, {} skipped, {} failed",
+            self.files,
+            self.items,
+            self.events,
+            self.applied,
+            self.duplicates,
+            self.skipped.len(),
+            self.failed.len()
+        );
+        for (what, why) in &self.skipped {
+            println!("  skipped {what}: {why}");
+        }
+        for (what, why) in &self.failed {
+            println!("  failed {what}: {why}");
+        }
+        for key in &self.incomplete {
+            println!(
+                "  history incomplete: {key} (changelog.total exceeds the histories present; \
+                 its start counts as unknown if its earliest known status is past the start)"
+            );
+        }
+        for (what, why) in &self.unreadable {
+            eprintln!("error: {what}: {why}");
+        }
+    }
+}
+
+/// Applies events in batches, counting into the summary; each event's label names its source.
+pub struct Feeder<'a> {
+    db: &'a DatabaseConnection,
+    pending: Vec<(String, IssueEvent)>,
+    summary: Summary,
+    progress: Option<Progress>,
+}
+
+struct Progress {
+    total: usize,
+    done: usize,
+}
+
+impl<'a> Feeder<'a> {
+    pub fn new(db: &'a DatabaseConnection, summary: Summary, expected_events: usize) -> Feeder<'a> {
+        let progress = (std::io::stderr().is_terminal() && expected_events > BATCH).then_some(
+            Progress {
+                total: expected_events,
+                done: 0,
+            },
+        );
+        Feeder {
+            db,
+            pending: Vec::new(),
+            summary,
+            progress,
+        }
+    }
+
+    pub async fn push(&mut self, label: String, event: IssueEvent) -> anyhow::Result<()> {
+        self.summary.events += 1;
+        self.pending.push((label, event));
+        if self.pending.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let events: Vec<IssueEvent> = batch.iter().map(|(_, e)| e.clone()).collect();
+        let report = apply_batch(self.db, &events, Utc::now())
+            .await
+            .context("the store refused a batch; nothing of it was applied")?;
+        for ((label, _), result) in batch.iter().zip(report.results) {
+            match result {
+                EventResult::Applied => self.summary.applied += 1,
+                EventResult::Duplicate => self.summary.duplicates += 1,
+                EventResult::Failed(why) => self.summary.failed.push((label.clone(), why)),
+            }
+        }
+        if let Some(p) = &mut self.progress {
+            p.done += batch.len();
+            eprint!("\r  applied {}/{} events", p.done, p.total);
+            let _ = std::io::stderr().flush();
+        }
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> anyhow::Result<Summary> {
+        self.flush().await?;
+        if self.progress.is_some() {
+            eprintln!();
+        }
+        Ok(self.summary)
+    }
+}
+
+/// Reads a file, naming it in the error.
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+}
+
+/// The events of one search response document, with skipped issues recorded.
+pub fn search_events(
+    name: &str,
+    doc: &serde_json::Value,
+    summary: &mut Summary,
+) -> Result<Vec<(String, IssueEvent)>, String> {
+    let issues = search_issues(doc).map_err(|e| e.0)?;
+    let mut out = Vec::new();
+    for (i, issue) in issues.into_iter().enumerate() {
+        summary.items += 1;
+        let label = issue
+            .get("key")
+            .and_then(|k| k.as_str())
+            .map(|k| format!("{k} ({name})"))
+            .unwrap_or_else(|| format!("issue #{} of {name}", i + 1));
+        match import_issue(issue) {
+            Ok(imported) => {
+                if imported.truncated {
+                    summary.incomplete.push(label.clone());
+                }
+                out.extend(imported.events.into_iter().map(|e| (label.clone(), e)));
+            }
+            Err(why) => summary.skipped.push((label, why.0)),
+        }
+    }
+    Ok(out)
+}
+
+/// `artflow import FILE...`
+pub async fn import(db: &DatabaseConnection, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut events = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        summary.files += 1;
+        let doc = read(path).and_then(|bytes| {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map_err(|e| format!("not valid JSON: {e}"))
+        });
+        match doc.and_then(|doc| search_events(&name, &doc, &mut summary)) {
+            Ok(list) => events.extend(list),
+            Err(why) => summary.unreadable.push((name, why)),
+        }
+    }
+    feed(db, summary, events).await
+}
+
+/// Applies listed events into a summary started by the caller.
+pub async fn feed(
+    db: &DatabaseConnection,
+    summary: Summary,
+    events: Vec<(String, IssueEvent)>,
+) -> anyhow::Result<Summary> {
+    let mut feeder = Feeder::new(db, summary, events.len());
+    for (label, e) in events {
+        feeder.push(label, e).await?;
+    }
+    feeder.finish().await
+}
+
+/// The webhook bodies under the paths: files, folders of them (`.json`, `.jsonl`, `.ndjson`,
+/// `.txt`, sorted by name, recursively) and JSON lines files (one body a line).
+fn bodies(paths: &[PathBuf], summary: &mut Summary) -> Vec<(String, Vec<u8>)> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>, summary: &mut Summary) {
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                list.sort();
+                for p in list {
+                    if p.is_dir() {
+                        walk(&p, out, summary);
+                    } else if p
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "json" | "jsonl" | "ndjson" | "txt"))
+                    {
+                        out.push(p);
+                    }
+                }
+            }
+            Err(e) => summary
+                .unreadable
+                .push((path.display().to_string(), format!("cannot list: {e}"))),
+        }
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut files, summary);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for f in files {
+        summary.files += 1;
+        let name = f.display().to_string();
+        let bytes = match read(&f) {
+            Ok(b) => b,
+            Err(why) => {
+                summary.unreadable.push((name, why));
+                continue;
+            }
+        };
+        let lines = f
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "jsonl" | "ndjson"));
+        if lines {
+            for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                out.push((format!("{name}:{}", i + 1), line.to_vec()));
+            }
+        } else {
+            out.push((name, bytes));
+        }
+    }
+    out
+}
+
+/// `artflow replay PATH...`: webhook bodies through the same path as ingest.
+pub async fn replay(db: &DatabaseConnection, paths: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut events = Vec::new();
+    for (name, body) in bodies(paths, &mut summary) {
+        events.extend(webhook_event(name, &body, &mut summary));
+    }
+    feed(db, summary, events).await
+}
+
+/// The event of one webhook body, as ingest would make it; ignored and refused bodies are
+/// recorded in the summary.
+pub fn webhook_event(name: String, body: &[u8], summary: &mut Summary) -> Option<(String, IssueEvent)> {
+    summary.items += 1;
+    match parse_webhook(body, None) {
+        Ok(Webhook::Event(e)) => Some((format!("{} ({name})", e.issue.key), *e)),
+        Ok(Webhook::Ignored(why)) => {
+            summary.skipped.push((name, why));
+            None
+        }
+        Err(why) => {
+            summary.unreadable.push((name, why.0));
+            None
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Reads and writes of the store that applying events and rebuilding configurations share.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use domain::rules::{self, IssueState, Outcome};
+use domain::{Aggregate, Contribution, Extreme, Fact, PipelineSpec, Transition};
+use entities::{
+    art, issue, lead_time_fact, pipeline_aggregate, pipeline_config, pipeline_daily,
+    status_transition,
+};
+use sea_orm::sea_query::{Expr, Func, OnConflict};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::ProcessError;
+
+/// Every ART and configuration, with each configuration's rule read.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub arts: Vec<CatalogArt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CatalogArt {
+    pub art: art::Model,
+    pub configs: Vec<CatalogConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    pub model: pipeline_config::Model,
+    pub spec: PipelineSpec,
+}
+
+impl CatalogArt {
+    /// The Jira project keys this ART owns, upper-cased as the store keeps them.
+    pub fn project_keys(&self) -> Vec<String> {
+        std::iter::once(&self.art.program_key)
+            .chain(self.art.team_key.as_ref())
+            .map(|k| k.to_ascii_uppercase())
+            .collect()
+    }
+
+    fn owns(&self, project_key: &str) -> bool {
+        self.project_keys()
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(project_key))
+    }
+}
+
+impl Catalog {
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Catalog, ProcessError> {
+        let arts = art::Entity::find()
+            .order_by_asc(art::Column::Id)
+            .all(db)
+            .await?;
+        let configs = pipeline_config::Entity::find()
+            .order_by_asc(pipeline_config::Column::Id)
+            .all(db)
+            .await?;
+        let mut out = Vec::with_capacity(arts.len());
+        for a in arts {
+            let mut list = Vec::new();
+            for c in configs.iter().filter(|c| c.art_id == a.id) {
+                let spec: PipelineSpec = serde_json::from_str(&c.spec).map_err(|e| {
+                    ProcessError::Corrupt(format!("configuration {}: stored rule: {e}", c.code))
+                })?;
+                list.push(CatalogConfig {
+                    model: c.clone(),
+                    spec,
+                });
+            }
+            out.push(CatalogArt {
+                art: a,
+                configs: list,
+            });
+        }
+        Ok(Catalog { arts: out })
+    }
+
+    /// The configurations whose ART owns this project (each still filters by issue type).
+    pub fn configs_for(&self, project_key: Option<&str>) -> impl Iterator<Item = &CatalogConfig> {
+        self.arts
+            .iter()
+            .filter(move |a| project_key.is_some_and(|p| a.owns(p)))
+            .flat_map(|a| a.configs.iter())
+    }
+
+    /// The facts an issue should have: one per covering configuration; none when deleted.
+    pub fn facts_for(&self, issue: &issue::Model, state: &IssueState) -> Vec<(i64, Fact)> {
+        if issue.deleted_at_ms.is_some() {
+            return Vec::new();
+        }
+        self.configs_for(issue.project_key.as_deref())
+            .filter(|c| rules::covers(&c.spec, state))
+            .map(|c| (c.model.id, rules::evaluate(&c.spec, state)))
+            .collect()
+    }
+}
+
+/// The rules' view of a stored issue.
+pub fn issue_state(
+    issue: &issue::Model,
+    transitions: &[status_transition::Model],
+) -> Result<IssueState, ProcessError> {
+    let fields: BTreeMap<String, serde_json::Value> = serde_json::from_str(&issue.fields)
+        .map_err(|e| ProcessError::Corrupt(format!("issue {}: stored fields: {e}", issue.issue_key)))?;
+    Ok(IssueState {
+        key: issue.issue_key.clone(),
+        project_key: issue.project_key.clone(),
+        issue_type: issue.issue_type.clone(),
+        status: issue.status_name.clone(),
+        creation: issue
+            .creation_ms
+            .map(|at| (at, issue.creation_status.clone())),
+        transitions: transitions
+            .iter()
+            .map(|t| Transition {
+                history_id: t.history_id.clone(),
+                item_pos: t.item_pos,
+                at: t.at_ms,
+                from: t.from_status.clone(),
+                to: t.to_status.clone(),
+            })
+            .collect(),
+        fields,
+        created: issue.created_ms,
+        resolution_date: issue.resolution_ms,
+    })
+}
+
+/// Transitions of many issues, grouped by issue id.
+pub async fn transitions_of(
+    db: &impl ConnectionTrait,
+    issue_ids: &[i64],
+) -> Result<BTreeMap<i64, Vec<status_transition::Model>>, ProcessError> {
+    let mut out: BTreeMap<i64, Vec<status_transition::Model>> = BTreeMap::new();
+    for chunk in issue_ids.chunks(500) {
+        let rows = status_transition::Entity::find()
+            .filter(status_transition::Column::IssueId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for r in rows {
+            out.entry(r.issue_id).or_default().push(r);
+        }
+    }
+    Ok(out)
+}
+
+pub fn fact_model(config_id: i64, issue: &issue::Model, fact: &Fact) -> lead_time_fact::ActiveModel {
+    lead_time_fact::ActiveModel {
+        id: NotSet,
+        config_id: Set(config_id),
+        issue_id: Set(issue.id),
+        issue_key: Set(issue.issue_key.clone()),
+        issue_type: Set(issue.issue_type.clone()),
+        outcome: Set(fact.outcome.as_str().to_owned()),
+        start_ms: Set(fact.start),
+        end_ms: Set(fact.end),
+        lead_ms: Set(fact.lead_ms),
+        active_ms: Set(fact.active_ms),
+        reopens: Set(fact.reopens),
+        note: Set(fact.note.clone()),
+    }
+}
+
+/// A stored fact's contribution to its aggregate.
+pub fn stored_contribution(f: &lead_time_fact::Model) -> Result<Contribution, ProcessError> {
+    let outcome = Outcome::parse(&f.outcome).ok_or_else(|| {
+        ProcessError::Corrupt(format!("fact of {}: unknown outcome {:?}", f.issue_key, f.outcome))
+    })?;
+    Ok(Contribution {
+        key: f.issue_key.clone(),
+        outcome,
+        lead_ms: f.lead_ms,
+        active_ms: f.active_ms,
+    })
+}
+
+/// Aggregates being moved in one transaction, read from the store on first use.
+#[derive(Default)]
+pub struct Aggregates {
+    map: BTreeMap<i64, Aggregate>,
+}
+
+impl Aggregates {
+    pub async fn get(
+        &mut self,
+        db: &impl ConnectionTrait,
+        config_id: i64,
+    ) -> Result<&mut Aggregate, ProcessError> {
+        if !self.map.contains_key(&config_id) {
+            let row = pipeline_aggregate::Entity::find_by_id(config_id)
+                .lock_exclusive()
+                .one(db)
+                .await?;
+            self.map
+                .insert(config_id, row.as_ref().map(to_domain).unwrap_or_default());
+        }
+        Ok(self.map.get_mut(&config_id).expect("inserted above"))
+    }
+
+    pub fn set(&mut self, config_id: i64, agg: Aggregate) {
+        self.map.insert(config_id, agg);
+    }
+
+    /// Finds stale extremes again and writes every aggregate and today's history row.
+    pub async fn write(
+        mut self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeSet<i64>, ProcessError> {
+        for (&config_id, agg) in self.map.iter_mut() {
+            if agg.extremes_stale {
+                let (min, max) = extremes(db, config_id).await?;
+                agg.set_extremes(min, max);
+            }
+            write_figures(db, config_id, agg, now).await?;
+        }
+        Ok(self.map.into_keys().collect())
+    }
+}
+
+fn to_domain(m: &pipeline_aggregate::Model) -> Aggregate {
+    let extreme = |ms: Option<i64>, key: &Option<String>| {
+        ms.zip(key.clone())
+            .map(|(lead_ms, key)| Extreme { lead_ms, key })
+    };
+    Aggregate {
+        count: m.count,
+        sum_lead_ms: m.sum_lead_ms,
+        sum_active_ms: m.sum_active_ms,
+        min: extreme(m.min_lead_ms, &m.min_issue),
+        max: extreme(m.max_lead_ms, &m.max_issue),
+        wip: m.wip,
+        never_active: m.never_active,
+        unknown_start: m.unknown_start,
+        not_started: m.not_started,
+        invalid: m.invalid,
+        below_threshold: m.below_threshold,
+        extremes_stale: false,
+    }
+}
+
+/// The UTC day of an instant, as history rows name it.
+pub fn day_of(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+async fn write_figures(
+    db: &impl ConnectionTrait,
+    config_id: i64,
+    a: &Aggregate,
+    now: DateTime<Utc>,
+) -> Result<(), ProcessError> {
+    let now_ms = now.timestamp_millis();
+    let row = pipeline_aggregate::ActiveModel {
+        config_id: Set(config_id),
+        count: Set(a.count),
+        sum_lead_ms: Set(a.sum_lead_ms),
+        sum_active_ms: Set(a.sum_active_ms),
+        min_lead_ms: Set(a.min.as_ref().map(|e| e.lead_ms)),
+        min_issue: Set(a.min.as_ref().map(|e| e.key.clone())),
+        max_lead_ms: Set(a.max.as_ref().map(|e| e.lead_ms)),
+        max_issue: Set(a.max.as_ref().map(|e| e.key.clone())),
+        wip: Set(a.wip),
+        never_active: Set(a.never_active),
+        unknown_start: Set(a.unknown_start),
+        not_started: Set(a.not_started),
+        invalid: Set(a.invalid),
+        below_threshold: Set(a.below_threshold),
+        updated_at_ms: Set(now_ms),
+    };
+    use pipeline_aggregate::Column as A;
+    let figures = [
+        A::Count,
+        A::SumLeadMs,
+        A::SumActiveMs,
+        A::MinLeadMs,
+        A::MinIssue,
+        A::MaxLeadMs,
+        A::MaxIssue,
+        A::Wip,
+        A::NeverActive,
+        A::UnknownStart,
+        A::NotStarted,
+        A::Invalid,
+        A::BelowThreshold,
+        A::UpdatedAtMs,
+    ];
+    pipeline_aggregate::Entity::insert(row.clone())
+        .on_conflict(
+            OnConflict::column(A::ConfigId)
+                .update_columns(figures)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+
+    use pipeline_daily::Column as D;
+    let daily = pipeline_daily::ActiveModel {
+        id: NotSet,
+        config_id: Set(config_id),
+        day: Set(day_of(now)),
+        count: row.count,
+        sum_lead_ms: row.sum_lead_ms,
+        sum_active_ms: row.sum_active_ms,
+        min_lead_ms: row.min_lead_ms,
+        min_issue: row.min_issue,
+        max_lead_ms: row.max_lead_ms,
+        max_issue: row.max_issue,
+        wip: row.wip,
+        never_active: row.never_active,
+        unknown_start: row.unknown_start,
+        not_started: row.not_started,
+        invalid: row.invalid,
+        below_threshold: row.below_threshold,
+        updated_at_ms: row.updated_at_ms,
+    };
+    pipeline_daily::Entity::insert(daily)
+        .on_conflict(
+            OnConflict::columns([D::ConfigId, D::Day])
+                .update_columns([
+                    D::Count,
+                    D::SumLeadMs,
+                    D::SumActiveMs,
+                    D::MinLeadMs,
+                    D::MinIssue,
+                    D::MaxLeadMs,
+                    D::MaxIssue,
+                    D::Wip,
+                    D::NeverActive,
+                    D::UnknownStart,
+                    D::NotStarted,
+                    D::Invalid,
+                    D::BelowThreshold,
+                    D::UpdatedAtMs,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The counted minimum and maximum of a configuration, each an index lookup: the extreme lead
+/// time first, then the smallest key at that lead time.
+pub async fn extremes(
+    db: &impl ConnectionTrait,
+    config_id: i64,
+) -> Result<(Option<Extreme>, Option<Extreme>), ProcessError> {
+    use lead_time_fact::Column as F;
+    let counted = || {
+        lead_time_fact::Entity::find()
+            .filter(F::ConfigId.eq(config_id))
+            .filter(F::Outcome.eq(Outcome::Counted.as_str()))
+    };
+    let mut out = [None, None];
+    for (slot, want_max) in out.iter_mut().zip([false, true]) {
+        let lead: Option<Option<i64>> = counted()
+            .select_only()
+            .expr(if want_max {
+                Func::max(Expr::col(F::LeadMs))
+            } else {
+                Func::min(Expr::col(F::LeadMs))
+            })
+            .into_tuple()
+            .one(db)
+            .await?;
+        let Some(lead) = lead.flatten() else { continue };
+        let key: Option<Option<String>> = counted()
+            .filter(F::LeadMs.eq(lead))
+            .select_only()
+            .expr(Func::min(Expr::col(F::IssueKey)))
+            .into_tuple()
+            .one(db)
+            .await?;
+        *slot = key.flatten().map(|key| Extreme { lead_ms: lead, key });
+    }
+    let [min, max] = out;
+    Ok((min, max))
+}
