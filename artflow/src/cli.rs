@@ -1,0 +1,229 @@
+//! The command line: parsing (clap) and running each command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::{db, demo, feed, report};
+
+#[derive(Parser)]
+#[command(
+    name = "artflow",
+    version,
+    about = "Lead time, WIP and flow efficiency per Agile Release Train, from Jira"
+)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE?mode=rwc or mysql://user:password@host:3306/db.
+    /// Migrations run automatically.
+    #[arg(long, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Brings the database schema up to date (every other command does so too).
+    Migrate,
+    /// The pipeline configuration (ARTs and how each measures lead time).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Recomputes one configuration (or all) from the stored issues.
+    Rebuild {
+        /// The configuration's code; all configurations when absent.
+        #[arg(long = "config")]
+        code: Option<String>,
+    },
+    /// Imports Jira REST search responses (search with expand=changelog).
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Replays webhook bodies: JSON files, folders of them, or JSON lines files.
+    Replay {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Prints the figures per ART and pipeline configuration.
+    Report {
+        /// Only this ART (by abbreviation).
+        #[arg(long)]
+        art: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Runs the whole flow on a generated dataset in a temporary database and prints the report.
+    Demo {
+        /// Keep the temporary database and print its path.
+        #[arg(long)]
+        keep: bool,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Applies a TOML configuration: adds and changes what it lists, leaves the rest alone,
+    /// recomputes configurations whose rule changed.
+    Apply { file: PathBuf },
+    /// Checks a TOML configuration without touching the database.
+    Check { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+fn read_config(file: &PathBuf) -> anyhow::Result<domain::Config> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the configuration {}", file.display()))?;
+    Ok(domain::parse_config(&file.display().to_string(), &text)?)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Config {
+        command: ConfigCommand::Check { file },
+    } = &cli.command
+    {
+        let config = read_config(file)?;
+        let pipelines: usize = config.arts.iter().map(|a| a.pipelines.len()).sum();
+        println!(
+            "{}: {} ART(s), {pipelines} pipeline configuration(s), valid",
+            file.display(),
+            config.arts.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Demo { keep, seed, format } = cli.command {
+        return run_demo(keep, seed, format).await;
+    }
+    let db = db::connect(&cli.database_url).await?;
+    match cli.command {
+        Command::Migrate => println!("database {} is up to date", db::redact(&cli.database_url)),
+        Command::Config {
+            command: ConfigCommand::Apply { file },
+        } => {
+            let config = read_config(&file)?;
+            let report = processor::apply_config(&db, &config, Utc::now())
+                .await
+                .with_context(|| format!("cannot apply {}", file.display()))?;
+            print_config_report(&report);
+        }
+        Command::Config {
+            command: ConfigCommand::Check { .. },
+        }
+        | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Rebuild { code } => {
+            let done = processor::rebuild(&db, code.as_deref(), Utc::now()).await?;
+            println!("recomputed {}", done.join(", "));
+        }
+        Command::Import { files } => {
+            let summary = feed::import(&db, &files).await?;
+            summary.print("issues");
+            if !summary.ok() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Replay { paths } => {
+            let summary = feed::replay(&db, &paths).await?;
+            summary.print("bodies");
+            if !summary.ok() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Report { art, format } => {
+            let r = report::build(&db, art.as_deref(), Utc::now()).await?;
+            print!("{}", format_report(format)(&r));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_report(format: Format) -> fn(&report::Report) -> String {
+    match format {
+        Format::Table => report::table,
+        Format::Json => |r| serde_json::to_string_pretty(r).expect("a report serializes") + "\n",
+        Format::Csv => report::csv,
+    }
+}
+
+fn print_config_report(report: &processor::ApplyConfigReport) {
+    for (what, change) in &report.entries {
+        match change {
+            processor::Change::Added => println!("added     {what}"),
+            processor::Change::Changed(how) => println!("changed   {what}: {how}"),
+            processor::Change::Unchanged => println!("unchanged {what}"),
+        }
+    }
+    if !report.recomputed.is_empty() {
+        println!("recomputed from stored issues: {}", report.recomputed.join(", "));
+    }
+}
+
+/// `artflow demo`: a generated dataset through the whole flow, on a fresh temporary database.
+async fn run_demo(keep: bool, seed: u64, format: Format) -> anyhow::Result<ExitCode> {
+    let data = demo::generate(seed);
+    let path = std::env::temp_dir().join(format!(
+        "artflow-demo-{}-{}.db",
+        std::process::id(),
+        Utc::now().timestamp_millis()
+    ));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let result = async {
+        let db = db::connect(&url).await?;
+        let config = domain::parse_config("demo configuration", &data.config_toml)?;
+        let applied = processor::apply_config(&db, &config, Utc::now()).await?;
+        let mut summary = feed::Summary::default();
+        let mut events = Vec::new();
+        for (name, doc) in &data.search_responses {
+            summary.files += 1;
+            events.extend(
+                feed::search_events(name, doc, &mut summary).map_err(|e| anyhow::anyhow!(e))?,
+            );
+        }
+        for (i, body) in data.webhooks.iter().enumerate() {
+            let bytes = serde_json::to_vec(body)?;
+            events.extend(feed::webhook_event(
+                format!("webhook #{}", i + 1),
+                &bytes,
+                &mut summary,
+            ));
+        }
+        let summary = feed::feed(&db, summary, events).await?;
+        eprintln!(
+            "demo: {} ARTs and {} pipeline configurations; {} issues imported from {} \
+             search responses, then {} webhooks: {} events applied, {} skipped",
+            config.arts.len(),
+            applied.recomputed.len(),
+            summary.items - data.webhooks.len(),
+            data.search_responses.len(),
+            data.webhooks.len(),
+            summary.applied,
+            summary.skipped.len(),
+        );
+        let r = report::build(&db, None, Utc::now()).await?;
+        print!("{}", format_report(format)(&r));
+        db.close().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if keep {
+        eprintln!("demo database kept: {url}");
+    } else {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    result.map(|()| ExitCode::SUCCESS)
+}

@@ -1,0 +1,242 @@
+//! Test helpers: fresh databases (SQLite files, or a uniquely named MySQL/MariaDB database per
+//! test, dropped after), the `artflow` binary, and the shared fixtures when they are present.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `../shared` beside the repository, where CI lays it; `None` (and a line saying the test
+/// was skipped) elsewhere.
+pub fn shared_dir(test: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped {test}: ../shared (fixtures and real Jira data) not found");
+        None
+    }
+}
+
+/// A fresh, migrated database that is removed when dropped.
+pub struct TestDb {
+    pub db: DatabaseConnection,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    MySql { server: String, name: String },
+}
+
+impl TestDb {
+    /// A new SQLite file in the temporary directory.
+    pub async fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!("artflow-test-{}.db", unique()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = connect(&url, 1).await;
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::File(path),
+        }
+    }
+
+    /// A new database on the server named by `TEST_MYSQL_URL` (e.g. `mysql://root@127.0.0.1:3306`);
+    /// `None`, with a line saying the test was skipped, when that variable is not set.
+    pub async fn mysql(test: &str) -> Option<TestDb> {
+        let Ok(server) = std::env::var("TEST_MYSQL_URL") else {
+            eprintln!("skipped {test} on MySQL: TEST_MYSQL_URL is not set");
+            return None;
+        };
+        let server = server.trim_end_matches('/').to_owned();
+        let name = format!("artflow_t_{}", unique());
+        let admin = Database::connect(&server)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_MYSQL_URL {server} does not answer: {e}"));
+        admin
+            .execute_unprepared(&format!(
+                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            ))
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let url = format!("{server}/{name}");
+        let db = connect(&url, 5).await;
+        Some(TestDb {
+            db,
+            url,
+            cleanup: Cleanup::MySql { server, name },
+        })
+    }
+
+    /// Another connection pool to the same database (as another processor would have).
+    pub async fn connect_again(&self) -> DatabaseConnection {
+        connect(&self.url, 5).await
+    }
+}
+
+async fn connect(url: &str, max: u32) -> DatabaseConnection {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max).sqlx_logging(false);
+    let db = Database::connect(opts).await.expect("connect to the test database");
+    Migrator::up(&db, None).await.expect("migrations run");
+    db
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::MySql { server, name } => {
+                let (server, name) = (server.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with a runtime of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(&server).await {
+                            let _ = admin
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The `artflow` binary cargo built beside this test binary.
+pub fn artflow_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let bin = dir.join(format!("artflow{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not found: run the tests with `cargo nextest run --workspace` (or `cargo test \
+         --workspace`), which builds it",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `artflow --database-url URL ARGS...` and returns what it did.
+pub fn artflow(url: &str, args: &[&str]) -> Output {
+    Command::new(artflow_bin())
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("artflow runs")
+}
+
+/// Runs artflow and insists on success, returning its standard output.
+pub fn artflow_ok(url: &str, args: &[&str]) -> String {
+    let out = artflow(url, args);
+    assert!(
+        out.status.success(),
+        "artflow {args:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// A report's JSON without its `as_of`, and with every float rounded to 1e-9 days so that
+/// two ways of summing compare equal.
+pub fn comparable(mut report: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = report.as_object_mut() {
+        o.remove("as_of");
+    }
+    fn round(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let x = n.as_f64().unwrap_or(0.0);
+                *v = serde_json::json!((x * 1e9).round() / 1e9);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(round),
+            serde_json::Value::Object(o) => o.values_mut().for_each(round),
+            _ => {}
+        }
+    }
+    round(&mut report);
+    report
+}
+
+/// Keeps only the fields the reference computation produces, for comparison.
+pub fn reference_fields(report: &serde_json::Value) -> serde_json::Value {
+    const KEEP: [&str; 12] = [
+        "code",
+        "name",
+        "rule",
+        "count",
+        "wip",
+        "min_days",
+        "min_issue",
+        "max_days",
+        "max_issue",
+        "mean_days",
+        "flow_efficiency",
+        "issues",
+    ];
+    let arts = report["arts"]
+        .as_array()
+        .map(|arts| {
+            arts.iter()
+                .map(|a| {
+                    let pipelines: Vec<serde_json::Value> = a["pipelines"]
+                        .as_array()
+                        .map(|ps| {
+                            ps.iter()
+                                .map(|p| {
+                                    let o: serde_json::Map<String, serde_json::Value> = KEEP
+                                        .iter()
+                                        .map(|k| (k.to_string(), p[*k].clone()))
+                                        .collect();
+                                    serde_json::Value::Object(o)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    serde_json::json!({
+                        "abbreviation": a["abbreviation"],
+                        "name": a["name"],
+                        "pipelines": pipelines,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    comparable(serde_json::json!({ "arts": arts }))
+}
