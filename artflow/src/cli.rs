@@ -167,7 +167,10 @@ fn print_config_report(report: &processor::ApplyConfigReport) {
         }
     }
     if !report.recomputed.is_empty() {
-        println!("recomputed from stored issues: {}", report.recomputed.join(", "));
+        println!(
+            "recomputed from stored issues: {}",
+            report.recomputed.join(", ")
+        );
     }
 }
 

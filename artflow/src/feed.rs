@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::Utc;
 use domain::{IssueEvent, Webhook, import_issue, parse_webhook, search_issues};
-use processor::{EventResult, apply_batch};
+use processor::{EventResult, apply_batch, with_retry};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
@@ -83,12 +83,11 @@ struct Progress {
 
 impl<'a> Feeder<'a> {
     pub fn new(db: &'a DatabaseConnection, summary: Summary, expected_events: usize) -> Feeder<'a> {
-        let progress = (std::io::stderr().is_terminal() && expected_events > BATCH).then_some(
-            Progress {
+        let progress =
+            (std::io::stderr().is_terminal() && expected_events > BATCH).then_some(Progress {
                 total: expected_events,
                 done: 0,
-            },
-        );
+            });
         Feeder {
             db,
             pending: Vec::new(),
@@ -112,9 +111,11 @@ impl<'a> Feeder<'a> {
         }
         let batch = std::mem::take(&mut self.pending);
         let events: Vec<IssueEvent> = batch.iter().map(|(_, e)| e.clone()).collect();
-        let report = apply_batch(self.db, &events, Utc::now())
-            .await
-            .context("the store refused a batch; nothing of it was applied")?;
+        let report = with_retry("apply batch", 5, || {
+            apply_batch(self.db, &events, Utc::now())
+        })
+        .await
+        .context("the store refused a batch; nothing of it was applied")?;
         for ((label, _), result) in batch.iter().zip(report.results) {
             match result {
                 EventResult::Applied => self.summary.applied += 1,
@@ -210,7 +211,8 @@ fn bodies(paths: &[PathBuf], summary: &mut Summary) -> Vec<(String, Vec<u8>)> {
     fn walk(path: &Path, out: &mut Vec<PathBuf>, summary: &mut Summary) {
         match std::fs::read_dir(path) {
             Ok(entries) => {
-                let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                let mut list: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                 list.sort();
                 for p in list {
                     if p.is_dir() {
@@ -278,7 +280,11 @@ pub async fn replay(db: &DatabaseConnection, paths: &[PathBuf]) -> anyhow::Resul
 
 /// The event of one webhook body, as ingest would make it; ignored and refused bodies are
 /// recorded in the summary.
-pub fn webhook_event(name: String, body: &[u8], summary: &mut Summary) -> Option<(String, IssueEvent)> {
+pub fn webhook_event(
+    name: String,
+    body: &[u8],
+    summary: &mut Summary,
+) -> Option<(String, IssueEvent)> {
     summary.items += 1;
     match parse_webhook(body, None) {
         Ok(Webhook::Event(e)) => Some((format!("{} ({name})", e.issue.key), *e)),

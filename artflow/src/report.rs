@@ -164,14 +164,26 @@ async fn pipeline(
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {
-    v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "-".into())
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "-".into())
 }
 
 /// A human-readable table, one line per pipeline configuration.
 pub fn table(r: &Report) -> String {
     let header = [
-        "ART", "PIPELINE", "RULE", "COUNT", "WIP", "MIN d", "MIN ISSUE", "MEAN d", "P85 d",
-        "MAX d", "MAX ISSUE", "FLOW EFF", "NOT COUNTED",
+        "ART",
+        "PIPELINE",
+        "RULE",
+        "COUNT",
+        "WIP",
+        "MIN d",
+        "MIN ISSUE",
+        "MEAN d",
+        "P85 d",
+        "MAX d",
+        "MAX ISSUE",
+        "FLOW EFF",
+        "NOT COUNTED",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for a in &r.arts {
@@ -206,12 +218,22 @@ pub fn table(r: &Report) -> String {
                 p.flow_efficiency
                     .map(|f| format!("{:.0}%", f * 100.0))
                     .unwrap_or_else(|| "-".into()),
-                if why.is_empty() { "-".into() } else { why.join(", ") },
+                if why.is_empty() {
+                    "-".into()
+                } else {
+                    why.join(", ")
+                },
             ]);
         }
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = format!("as of {}\n", r.as_of);
     for row in rows {

@@ -108,7 +108,10 @@ impl Aggregate {
         self.count -= 1;
         self.sum_lead_ms -= lead;
         self.sum_active_ms -= c.active_ms.unwrap_or(0);
-        let hit = |m: &Option<Extreme>| m.as_ref().is_some_and(|m| m.lead_ms == lead && m.key == c.key);
+        let hit = |m: &Option<Extreme>| {
+            m.as_ref()
+                .is_some_and(|m| m.lead_ms == lead && m.key == c.key)
+        };
         if hit(&self.min) || hit(&self.max) {
             self.extremes_stale = true;
         }

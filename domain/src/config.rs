@@ -104,8 +104,9 @@ impl PipelineSpec {
     pub fn covers_type(&self, issue_type: Option<&str>) -> bool {
         match &self.issue_types {
             None => true,
-            Some(types) => issue_type
-                .is_some_and(|t| types.iter().any(|x| x.eq_ignore_ascii_case(t.trim()))),
+            Some(types) => {
+                issue_type.is_some_and(|t| types.iter().any(|x| x.eq_ignore_ascii_case(t.trim())))
+            }
         }
     }
 
@@ -287,7 +288,11 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
                 }
             }
             let rule = StatusRule {
-                start: p.start.ok_or("rule = \"status\" needs `start`")?.trim().to_owned(),
+                start: p
+                    .start
+                    .ok_or("rule = \"status\" needs `start`")?
+                    .trim()
+                    .to_owned(),
                 done: p.done.ok_or("rule = \"status\" needs `done`")?,
                 active: p.active.unwrap_or_default(),
                 stages,
@@ -355,10 +360,17 @@ fn check_unique(arts: &[Art]) -> Result<(), String> {
     }
     let codes: Vec<(&str, &str)> = arts
         .iter()
-        .flat_map(|a| a.pipelines.iter().map(move |p| (p.code.as_str(), a.abbreviation.as_str())))
+        .flat_map(|a| {
+            a.pipelines
+                .iter()
+                .map(move |p| (p.code.as_str(), a.abbreviation.as_str()))
+        })
         .collect();
     for (i, (code, art)) in codes.iter().enumerate() {
-        if let Some((_, other)) = codes[..i].iter().find(|(c, _)| c.eq_ignore_ascii_case(code)) {
+        if let Some((_, other)) = codes[..i]
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        {
             return Err(format!(
                 "pipeline code {code:?} is used twice (ART {other} and ART {art}); codes are unique"
             ));
@@ -419,7 +431,10 @@ active = ["Analyzing"]
     fn bad_files_name_file_entry_and_problem() {
         let e = problem(&GOOD.replace("start = \"analyzing\"", "start = \"Analysing\""));
         assert!(e.starts_with("bad.toml: "), "{e}");
-        assert!(e.contains("pipeline PAY-FLOW") && e.contains("\"Analysing\""), "{e}");
+        assert!(
+            e.contains("pipeline PAY-FLOW") && e.contains("\"Analysing\""),
+            "{e}"
+        );
 
         let e = problem(&GOOD.replace("rule = \"field\"", "rule = \"dates\""));
         assert!(e.contains("PAY-FIELDS") && e.contains("\"dates\""), "{e}");
@@ -456,5 +471,15 @@ active = ["Analyzing"]
             let back: PipelineSpec = serde_json::from_str(&json).unwrap();
             assert_eq!(back, p.spec);
         }
+    }
+}
+
+#[cfg(test)]
+mod example {
+    #[test]
+    fn the_documented_example_is_valid() {
+        let text = include_str!("../../docs/example-artflow.toml");
+        let c = super::parse_config("docs/example-artflow.toml", text).unwrap();
+        assert_eq!(c.arts.len(), 2);
     }
 }

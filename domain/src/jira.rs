@@ -52,8 +52,8 @@ pub fn delivery_id(header: Option<&str>, body: &[u8]) -> String {
 
 /// Reads a webhook body (any of Jira's shapes) into an event, or says why it carries none.
 pub fn parse_webhook(body: &[u8], delivery_header: Option<&str>) -> Result<Webhook, BadInput> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("body is not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("body is not valid JSON: {e}")))?;
     let obj = match &value {
         Value::Object(o) => o,
         other => {
@@ -259,7 +259,11 @@ pub fn snapshot(issue: &Map<String, Value>) -> Result<IssueSnapshot, BadInput> {
         .get("self")
         .and_then(Value::as_str)
         .and_then(site_of)
-        .ok_or_else(|| bad(format!("issue {key} has no `self` URL naming its Jira site")))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "issue {key} has no `self` URL naming its Jira site"
+            ))
+        })?;
     let empty = Map::new();
     let fields = issue
         .get("fields")
@@ -386,8 +390,8 @@ fn histories(issue: &Map<String, Value>) -> Result<Histories, BadInput> {
             .get("created")
             .and_then(Value::as_str)
             .ok_or_else(|| bad(format!("changelog history {id} has no `created` time")))?;
-        let at = parse_datetime(created)
-            .map_err(|e| bad(format!("changelog history {id}: {e}")))?;
+        let at =
+            parse_datetime(created).map_err(|e| bad(format!("changelog history {id}: {e}")))?;
         changes.push(Change {
             id,
             at,
@@ -415,9 +419,12 @@ pub struct ImportedIssue {
 /// The events of one issue from a REST search response with `expand=changelog`
 /// (DESIGN.md, "IssueEvent"): its creation in its first status, then one event per history.
 pub fn import_issue(issue: &Value) -> Result<ImportedIssue, BadInput> {
-    let obj = issue
-        .as_object()
-        .ok_or_else(|| bad(format!("the issue is a {}, not an object", json_kind(issue))))?;
+    let obj = issue.as_object().ok_or_else(|| {
+        bad(format!(
+            "the issue is a {}, not an object",
+            json_kind(issue)
+        ))
+    })?;
     let snap = snapshot(obj)?;
     if !obj.get("fields").is_some_and(Value::is_object) {
         return Err(bad(format!(

@@ -14,7 +14,9 @@ pub mod rules;
 pub mod time;
 
 pub use aggregate::{Aggregate, Contribution, Extreme};
-pub use config::{Art, Config, ConfigError, Pipeline, PipelineSpec, Rule, StatusRule, parse_config};
+pub use config::{
+    Art, Config, ConfigError, Pipeline, PipelineSpec, Rule, StatusRule, parse_config,
+};
 pub use event::{Change, ChangeItem, EventKind, IssueEvent, IssueSnapshot, Transition};
 pub use jira::{BadInput, ImportedIssue, Webhook, import_issue, parse_webhook, search_issues};
 pub use rules::{Fact, IssueState, Outcome, evaluate};

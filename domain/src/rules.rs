@@ -209,7 +209,9 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
     let Some(&(_, current)) = entries.last() else {
         return Fact::new(Outcome::NotStarted);
     };
-    let start_stage = rule.stage_of(&rule.start).expect("validated: start is a stage");
+    let start_stage = rule
+        .stage_of(&rule.start)
+        .expect("validated: start is a stage");
     let is_done = |i: usize| rule.done.iter().any(|d| rule.stage_of(d) == Some(i));
     let is_active = |i: usize| rule.active.iter().any(|a| rule.stage_of(a) == Some(i));
 
@@ -420,7 +422,10 @@ mod tests {
             creation: Some((t("2026-01-01T00:00:00Z"), Some("Done".into()))),
             ..Default::default()
         };
-        assert_eq!(evaluate(&flow(), &created_done).outcome, Outcome::NeverActive);
+        assert_eq!(
+            evaluate(&flow(), &created_done).outcome,
+            Outcome::NeverActive
+        );
     }
 
     #[test]
@@ -486,7 +491,11 @@ mod tests {
 
     fn with_fields(start: serde_json::Value, end: serde_json::Value) -> IssueState {
         IssueState {
-            fields: [("customfield_1".into(), start), ("customfield_2".into(), end)].into(),
+            fields: [
+                ("customfield_1".into(), start),
+                ("customfield_2".into(), end),
+            ]
+            .into(),
             ..Default::default()
         }
     }
@@ -498,16 +507,34 @@ mod tests {
             &fields_spec(),
             &with_fields(json!("2026-01-06"), json!("2026-02-16T16:00:00.000-0800")),
         );
-        assert_eq!((f.outcome, f.lead_ms), (Outcome::Counted, Some(3_628_800_000)));
-        let f = evaluate(&fields_spec(), &with_fields(json!("2026-01-06"), json!("2026-01-06")));
+        assert_eq!(
+            (f.outcome, f.lead_ms),
+            (Outcome::Counted, Some(3_628_800_000))
+        );
+        let f = evaluate(
+            &fields_spec(),
+            &with_fields(json!("2026-01-06"), json!("2026-01-06")),
+        );
         assert_eq!((f.outcome, f.lead_ms), (Outcome::Counted, Some(0)));
-        let f = evaluate(&fields_spec(), &with_fields(json!("2026-01-06"), json!("2026-01-05")));
+        let f = evaluate(
+            &fields_spec(),
+            &with_fields(json!("2026-01-06"), json!("2026-01-05")),
+        );
         assert_eq!(f.outcome, Outcome::Invalid);
-        let f = evaluate(&fields_spec(), &with_fields(json!("2026-01-06"), json!(null)));
+        let f = evaluate(
+            &fields_spec(),
+            &with_fields(json!("2026-01-06"), json!(null)),
+        );
         assert_eq!(f.outcome, Outcome::InProgress);
-        let f = evaluate(&fields_spec(), &with_fields(json!(null), json!("2026-01-06")));
+        let f = evaluate(
+            &fields_spec(),
+            &with_fields(json!(null), json!("2026-01-06")),
+        );
         assert_eq!(f.outcome, Outcome::UnknownStart);
-        let f = evaluate(&fields_spec(), &with_fields(json!("next tuesday"), json!(null)));
+        let f = evaluate(
+            &fields_spec(),
+            &with_fields(json!("next tuesday"), json!(null)),
+        );
         assert_eq!(f.outcome, Outcome::NotStarted);
         assert!(f.note.unwrap().contains("next tuesday"));
         let f = evaluate(&fields_spec(), &with_fields(json!(3), json!(null)));

@@ -13,7 +13,9 @@ pub const MS_PER_DAY: i64 = 86_400_000;
 
 /// A value that is not a Jira date or datetime.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot read {value:?} as a Jira date (YYYY-MM-DD) or datetime (YYYY-MM-DDThh:mm:ss[.fff]±hhmm)")]
+#[error(
+    "cannot read {value:?} as a Jira date (YYYY-MM-DD) or datetime (YYYY-MM-DDThh:mm:ss[.fff]±hhmm)"
+)]
 pub struct TimeError {
     pub value: String,
 }

@@ -22,7 +22,11 @@ fn figures(t: &mut TableCreateStatement) -> &mut TableCreateStatement {
         .col(big_integer("updated_at_ms"))
 }
 
-fn fk(name: &str, from: (&'static str, &'static str), to: &'static str) -> ForeignKeyCreateStatement {
+fn fk(
+    name: &str,
+    from: (&'static str, &'static str),
+    to: &'static str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(from.0, from.1)
@@ -61,7 +65,11 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("start_field", 255))
                 .col(string_len_null("end_field", 255))
                 .col(big_integer("updated_at_ms"))
-                .foreign_key(&mut fk("fk_config_art", ("pipeline_config", "art_id"), "art"))
+                .foreign_key(&mut fk(
+                    "fk_config_art",
+                    ("pipeline_config", "art_id"),
+                    "art",
+                ))
                 .take(),
         )
         .await?;
@@ -158,8 +166,16 @@ impl MigrationTrait for Migration {
                         .col("issue_id")
                         .unique(),
                 )
-                .foreign_key(&mut fk("fk_fact_config", ("lead_time_fact", "config_id"), "pipeline_config"))
-                .foreign_key(&mut fk("fk_fact_issue", ("lead_time_fact", "issue_id"), "issue"))
+                .foreign_key(&mut fk(
+                    "fk_fact_config",
+                    ("lead_time_fact", "config_id"),
+                    "pipeline_config",
+                ))
+                .foreign_key(&mut fk(
+                    "fk_fact_issue",
+                    ("lead_time_fact", "issue_id"),
+                    "issue",
+                ))
                 .take(),
         )
         .await?;
@@ -256,7 +272,8 @@ impl MigrationTrait for Migration {
             "pipeline_config",
             "art",
         ] {
-            m.drop_table(Table::drop().table(t).if_exists().take()).await?;
+            m.drop_table(Table::drop().table(t).if_exists().take())
+                .await?;
         }
         Ok(())
     }

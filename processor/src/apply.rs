@@ -40,10 +40,13 @@ impl BatchReport {
         self.count(|r| matches!(r, EventResult::Duplicate))
     }
     pub fn failed(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.results.iter().enumerate().filter_map(|(i, r)| match r {
-            EventResult::Failed(why) => Some((i, why.as_str())),
-            _ => None,
-        })
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                EventResult::Failed(why) => Some((i, why.as_str())),
+                _ => None,
+            })
     }
     fn count(&self, f: impl Fn(&EventResult) -> bool) -> usize {
         self.results.iter().filter(|r| f(r)).count()
@@ -260,7 +263,8 @@ pub(crate) async fn refresh_facts(
     };
     for issue in issues {
         let state = issue_state(&issue, &transitions.remove(&issue.id).unwrap_or_default())?;
-        let mut new: BTreeMap<i64, domain::Fact> = catalog.facts_for(&issue, &state).into_iter().collect();
+        let mut new: BTreeMap<i64, domain::Fact> =
+            catalog.facts_for(&issue, &state).into_iter().collect();
         for old in stored.remove(&issue.id).unwrap_or_default() {
             let before = stored_contribution(&old)?;
             match new.remove(&old.config_id) {
@@ -285,7 +289,9 @@ pub(crate) async fn refresh_facts(
                 }
                 None => {
                     aggregates.get(db, old.config_id).await?.remove(&before);
-                    lead_time_fact::Entity::delete_by_id(old.id).exec(db).await?;
+                    lead_time_fact::Entity::delete_by_id(old.id)
+                        .exec(db)
+                        .await?;
                 }
             }
         }

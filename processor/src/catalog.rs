@@ -93,9 +93,15 @@ pub async fn apply_config(
                     what.push(format!(
                         "projects {}{} → {}{}",
                         s.program_key,
-                        s.team_key.as_deref().map(|t| format!("+{t}")).unwrap_or_default(),
+                        s.team_key
+                            .as_deref()
+                            .map(|t| format!("+{t}"))
+                            .unwrap_or_default(),
                         a.program_key,
-                        a.team_key.as_deref().map(|t| format!("+{t}")).unwrap_or_default()
+                        a.team_key
+                            .as_deref()
+                            .map(|t| format!("+{t}"))
+                            .unwrap_or_default()
                     ));
                     keys_changed = true;
                 }
@@ -184,7 +190,9 @@ pub async fn apply_config(
                     if rule_changed || s.art_id != art_id || keys_changed {
                         recompute.push(s.id);
                     }
-                    report.entries.push((label, Change::Changed(what.join(", "))));
+                    report
+                        .entries
+                        .push((label, Change::Changed(what.join(", "))));
                 }
             }
         }

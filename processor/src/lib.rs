@@ -9,10 +9,12 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod retry;
 pub mod store;
 
 pub use apply::{BatchReport, EventResult, apply_batch};
 pub use catalog::{ApplyConfigReport, Change, apply_config, rebuild};
+pub use retry::with_retry;
 
 /// A failure of the store as a whole (not of one event): the batch is not applied.
 #[derive(Debug, thiserror::Error)]

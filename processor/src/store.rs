@@ -106,8 +106,10 @@ pub fn issue_state(
     issue: &issue::Model,
     transitions: &[status_transition::Model],
 ) -> Result<IssueState, ProcessError> {
-    let fields: BTreeMap<String, serde_json::Value> = serde_json::from_str(&issue.fields)
-        .map_err(|e| ProcessError::Corrupt(format!("issue {}: stored fields: {e}", issue.issue_key)))?;
+    let fields: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&issue.fields).map_err(|e| {
+            ProcessError::Corrupt(format!("issue {}: stored fields: {e}", issue.issue_key))
+        })?;
     Ok(IssueState {
         key: issue.issue_key.clone(),
         project_key: issue.project_key.clone(),
@@ -150,7 +152,11 @@ pub async fn transitions_of(
     Ok(out)
 }
 
-pub fn fact_model(config_id: i64, issue: &issue::Model, fact: &Fact) -> lead_time_fact::ActiveModel {
+pub fn fact_model(
+    config_id: i64,
+    issue: &issue::Model,
+    fact: &Fact,
+) -> lead_time_fact::ActiveModel {
     lead_time_fact::ActiveModel {
         id: NotSet,
         config_id: Set(config_id),
@@ -170,7 +176,10 @@ pub fn fact_model(config_id: i64, issue: &issue::Model, fact: &Fact) -> lead_tim
 /// A stored fact's contribution to its aggregate.
 pub fn stored_contribution(f: &lead_time_fact::Model) -> Result<Contribution, ProcessError> {
     let outcome = Outcome::parse(&f.outcome).ok_or_else(|| {
-        ProcessError::Corrupt(format!("fact of {}: unknown outcome {:?}", f.issue_key, f.outcome))
+        ProcessError::Corrupt(format!(
+            "fact of {}: unknown outcome {:?}",
+            f.issue_key, f.outcome
+        ))
     })?;
     Ok(Contribution {
         key: f.issue_key.clone(),

@@ -72,9 +72,7 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("TEST_MYSQL_URL {server} does not answer: {e}"));
         admin
-            .execute_unprepared(&format!(
-                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-            ))
+            .execute_unprepared(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
             .await
             .expect("create the test database");
         admin.close().await.ok();
@@ -96,7 +94,9 @@ impl TestDb {
 async fn connect(url: &str, max: u32) -> DatabaseConnection {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max).sqlx_logging(false);
-    let db = Database::connect(opts).await.expect("connect to the test database");
+    let db = Database::connect(opts)
+        .await
+        .expect("connect to the test database");
     Migrator::up(&db, None).await.expect("migrations run");
     db
 }

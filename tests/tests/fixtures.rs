@@ -25,11 +25,15 @@ async fn configure(db: &DatabaseConnection, shared: &Path) {
     let path = shared.join("fixtures/jira/artflow.toml");
     let config =
         domain::parse_config("artflow.toml", &std::fs::read_to_string(path).unwrap()).unwrap();
-    processor::apply_config(db, &config, Utc::now()).await.unwrap();
+    processor::apply_config(db, &config, Utc::now())
+        .await
+        .unwrap();
 }
 
 async fn apply(db: &DatabaseConnection, events: &[IssueEvent]) {
-    let report = processor::apply_batch(db, events, Utc::now()).await.unwrap();
+    let report = processor::apply_batch(db, events, Utc::now())
+        .await
+        .unwrap();
     assert_eq!(report.failed().count(), 0, "{report:?}");
 }
 
@@ -97,7 +101,10 @@ fn every_shape_is_read_as_the_readme_says() {
         "bad/unparseable-date-field.json",
     ]) {
         let e = event(&shared, name);
-        assert!(serde_json::to_vec(&e).unwrap().len() < 4096, "{name} is small");
+        assert!(
+            serde_json::to_vec(&e).unwrap().len() < 4096,
+            "{name} is small"
+        );
     }
     match parse_webhook(&body(&shared, "cloud-comment-created.json"), None) {
         Ok(Webhook::Ignored(why)) => assert!(why.contains("comment_created"), "{why}"),
@@ -106,7 +113,10 @@ fn every_shape_is_read_as_the_readme_says() {
     for (name, says) in [
         ("bad/truncated.json", "not valid JSON"),
         ("bad/issue-is-a-string.json", "`issue` is a string"),
-        ("bad/issue-without-id-or-key.json", "neither an `id` nor a `key`"),
+        (
+            "bad/issue-without-id-or-key.json",
+            "neither an `id` nor a `key`",
+        ),
         ("bad/array-body.json", "JSON array, not an object"),
         ("bad/not-json.txt", "not valid JSON"),
     ] {
@@ -118,11 +128,19 @@ fn every_shape_is_read_as_the_readme_says() {
     assert_eq!(automation.issue.key, "PAY-105");
     let t = &automation.transitions()[0];
     assert_eq!(t.to.as_deref(), Some("Analyzing"));
-    assert_eq!(t.at, chrono::DateTime::parse_from_rfc3339("2026-02-11T04:45:00Z").unwrap().timestamp_millis());
+    assert_eq!(
+        t.at,
+        chrono::DateTime::parse_from_rfc3339("2026-02-11T04:45:00Z")
+            .unwrap()
+            .timestamp_millis()
+    );
 
     let pf = event(&shared, "dc-post-function.json");
     let t = &pf.transitions()[0];
-    assert_eq!((t.from.as_deref(), t.to.as_deref()), (Some("Backlog"), Some("Implementing")));
+    assert_eq!(
+        (t.from.as_deref(), t.to.as_deref()),
+        (Some("Backlog"), Some("Implementing"))
+    );
     assert_eq!(t.at, 1_770_879_600_000);
 
     let server = event(&shared, "server-status-done-no-field-id.json");
@@ -131,9 +149,13 @@ fn every_shape_is_read_as_the_readme_says() {
 
     // Delivery ids: the header when Jira sends one, else a hash of the exact bytes.
     let b = body(&shared, "cloud-02-status-analyzing.json");
-    let Webhook::Event(with) = parse_webhook(&b, Some("abc-123")).unwrap() else { panic!() };
+    let Webhook::Event(with) = parse_webhook(&b, Some("abc-123")).unwrap() else {
+        panic!()
+    };
     assert_eq!(with.delivery_id, "abc-123");
-    let Webhook::Event(hashed) = parse_webhook(&b, None).unwrap() else { panic!() };
+    let Webhook::Event(hashed) = parse_webhook(&b, None).unwrap() else {
+        panic!()
+    };
     assert!(hashed.delivery_id.starts_with("sha256:"));
 }
 
@@ -161,10 +183,18 @@ async fn check_story(shared: &Path, order: &[usize]) {
     match n {
         6 => {
             let f = fact(&db.db, "PAY-FLOW", "PAY-101").await.unwrap();
-            assert_eq!((f.0.as_str(), f.1), ("counted", Some(3_596_400_000)), "{order:?}");
+            assert_eq!(
+                (f.0.as_str(), f.1),
+                ("counted", Some(3_596_400_000)),
+                "{order:?}"
+            );
         }
         7 => {
-            assert_eq!((flow["count"].as_i64(), flow["wip"].as_i64()), (Some(0), Some(1)), "{order:?}");
+            assert_eq!(
+                (flow["count"].as_i64(), flow["wip"].as_i64()),
+                (Some(0), Some(1)),
+                "{order:?}"
+            );
             assert_eq!(flow["mean_days"], serde_json::Value::Null);
         }
         8 => {
@@ -217,18 +247,26 @@ proptest! {
 
 #[tokio::test]
 async fn other_shapes_move_delete_and_report_as_the_readme_says() {
-    let Some(shared) =
-        shared_dir("other_shapes_move_delete_and_report_as_the_readme_says")
-    else {
+    let Some(shared) = shared_dir("other_shapes_move_delete_and_report_as_the_readme_says") else {
         return;
     };
     let db = TestDb::sqlite().await;
     configure(&db.db, &shared).await;
 
     // MOB-7: incomplete history already past the start → unknown start, a finding, not an error.
-    apply(&db.db, &[event(&shared, "server-status-done-no-field-id.json")]).await;
+    apply(
+        &db.db,
+        &[event(&shared, "server-status-done-no-field-id.json")],
+    )
+    .await;
     let mob = pipeline(&db.db, "MOB-FLOW").await;
-    assert_eq!((mob["count"].as_i64(), mob["not_counted"]["unknown_start"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (
+            mob["count"].as_i64(),
+            mob["not_counted"]["unknown_start"].as_i64()
+        ),
+        (Some(0), Some(1))
+    );
     let f = fact(&db.db, "MOB-FLOW", "MOB-7").await.unwrap();
     assert_eq!(f.0, "unknown_start");
     assert!(f.4.unwrap().contains("incomplete"));
@@ -246,7 +284,10 @@ async fn other_shapes_move_delete_and_report_as_the_readme_says() {
     assert_eq!(pipeline(&db.db, "PAY-FLOW").await["wip"], 0);
     assert_eq!(pipeline(&db.db, "MOB-FLOW").await["wip"], 1);
     assert!(fact(&db.db, "PAY-FLOW", "PAY-103").await.is_none());
-    assert_eq!(fact(&db.db, "MOB-FLOW", "MOB-58").await.unwrap().0, "in_progress");
+    assert_eq!(
+        fact(&db.db, "MOB-FLOW", "MOB-58").await.unwrap().0,
+        "in_progress"
+    );
     // The older snapshot arriving late does not move it back.
     as_pay.delivery_id = "late-copy".into();
     apply(&db.db, &[as_pay]).await;

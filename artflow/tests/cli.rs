@@ -1,0 +1,184 @@
+//! The `artflow` binary as a user meets it: exit codes and messages for bad configurations,
+//! unreadable input and bad events inside an import. (This integration test also makes cargo
+//! build the binary that the workspace's end-to-end tests in `tests/` run.)
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "artflow-cli-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn file(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+    fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.0.join("artflow.db").display())
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_artflow"))
+            .arg("--database-url")
+            .arg(self.url())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const CONFIG: &str = r#"
+[[art]]
+abbreviation = "OPS"
+name = "Operations"
+jira_program_key = "OPS"
+
+[[art.pipeline]]
+code = "OPS-FLOW"
+name = "In progress to done"
+rule = "status"
+stages = ["To Do", "In Progress", "Done"]
+start = "In Progress"
+done = ["Done"]
+active = ["In Progress"]
+"#;
+
+fn issue(id: u32, key: &str, histories: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","key":"{key}","self":"https://ops.example.net/rest/api/2/issue/{id}",
+        "fields":{{"project":{{"key":"OPS"}},"issuetype":{{"name":"Story"}},
+        "status":{{"id":"3","name":"Done"}},"created":"2026-03-01T09:00:00.000+0100"}},
+        "changelog":{{"startAt":0,"maxResults":2,"total":2,"histories":[{histories}]}}}}"#
+    )
+}
+
+const HISTORIES: &str = r#"
+ {"id":"102","created":"2026-03-05T17:30:00.000-0800","items":[{"field":"status","fieldtype":"jira","fieldId":"status","from":"2","fromString":"In Progress","to":"3","toString":"Done"}]},
+ {"id":"101","created":"2026-03-02T10:00:00.000+0100","items":[{"field":"status","fieldtype":"jira","fieldId":"status","from":"1","fromString":"To Do","to":"2","toString":"In Progress"}]}"#;
+
+#[test]
+fn a_bad_configuration_names_the_file_the_entry_and_the_problem() {
+    let s = Scratch::new("badconfig");
+    let path = s.file(
+        "bad.toml",
+        &CONFIG.replace("start = \"In Progress\"", "start = \"Doing\""),
+    );
+    let out = s.run(&["config", "apply", &path]);
+    let (_, err) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("bad.toml") && err.contains("OPS-FLOW") && err.contains("\"Doing\""),
+        "{err}"
+    );
+
+    let out = s.run(&[
+        "config",
+        "apply",
+        &s.0.join("missing.toml").display().to_string(),
+    ]);
+    let (_, err) = text(&out);
+    assert!(!out.status.success());
+    assert!(err.contains("missing.toml"), "{err}");
+
+    let path = s.file("typo.toml", &CONFIG.replace("active =", "actve ="));
+    let out = s.run(&["config", "check", &path]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("actve"), "{:?}", text(&out));
+}
+
+#[test]
+fn unreadable_inputs_fail_and_bad_issues_are_skipped() {
+    let s = Scratch::new("inputs");
+    let config = s.file("artflow.toml", CONFIG);
+    assert!(s.run(&["config", "apply", &config]).status.success());
+
+    // One good issue and one without an id: the good one lands, the bad one is named.
+    let search = s.file(
+        "search.json",
+        &format!(
+            r#"{{"issues":[{},{{"key":"OPS-2","fields":{{}}}}]}}"#,
+            issue(9001, "OPS-1", HISTORIES)
+        ),
+    );
+    let out = s.run(&["import", &search]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("3 applied") && stdout.contains("skipped OPS-2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("has no `id`"), "{stdout}");
+
+    let report = s.run(&["report", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let p = &json["arts"][0]["pipelines"][0];
+    assert_eq!(p["count"], 1);
+    assert_eq!(p["issues"], serde_json::json!(["OPS-1"]));
+    // 2026-03-02T09:00Z → 2026-03-06T01:30Z
+    assert_eq!(
+        p["min_days"],
+        serde_json::json!((3.0 * 86400.0 + 16.5 * 3600.0) / 86400.0)
+    );
+
+    // A file that is not JSON, and one that does not exist: non-zero, each named.
+    let junk = s.file("junk.json", "{\"issues\": [");
+    let missing = s.0.join("nope.json").display().to_string();
+    let out = s.run(&["import", &junk, &missing, &search]);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("junk.json") && stderr.contains("not valid JSON"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nope.json") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("3 duplicates"), "{stdout}");
+
+    // Replay: a body that is not an issue change is skipped; a broken body fails the run.
+    let comment = s.file(
+        "comment.json",
+        r#"{"timestamp":1770285600000,"webhookEvent":"comment_created","comment":{},"issue":{"id":"9001","key":"OPS-1"}}"#,
+    );
+    let out = s.run(&["replay", &comment]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(text(&out).0.contains("carries no issue change"));
+    let broken = s.file("broken.json", "[]");
+    let out = s.run(&["replay", &broken]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains("JSON array, not an object"),
+        "{:?}",
+        text(&out)
+    );
+
+    let out = s.run(&["report", "--art", "NOPE"]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("\"NOPE\""));
+}
