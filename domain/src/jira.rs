@@ -506,7 +506,174 @@ pub fn search_issues(doc: &Value) -> Result<Vec<&Value>, BadInput> {
     }
 }
 
-/// Orders events as they happened: (time, numeric history id of the first change).
-pub fn event_order_key(e: &IssueEvent) -> (DateTime<Utc>, i64) {
-    (e.at, e.changes.first().map_or(0, |c| history_seq(&c.id)))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn issue_json() -> Value {
+        json!({
+            "id": "501", "key": "CARGO-7",
+            "self": "https://Cargo.example.net:8443/rest/api/2/issue/501",
+            "fields": {
+                "project": {"key": "CARGO"}, "issuetype": {"name": "Feature"},
+                "status": {"id": "3", "name": "Implementing", "statusCategory": {"key": "indeterminate"}},
+                "created": "2026-04-01T09:00:00.000+0200",
+                "resolutiondate": null,
+                "description": "x".repeat(40_000),
+                "comment": {"comments": (0..100).map(|i| json!({"body": format!("{i}{}", "y".repeat(30_000))})).collect::<Vec<_>>()},
+                "customfield_1": "2026-04-02", "customfield_2": 3.5, "customfield_3": null,
+                "customfield_4": "z".repeat(65), "customfield_5": {"value": "object"}
+            },
+            "changelog": {"startAt": 0, "maxResults": 2, "total": 2, "histories": [
+                {"id": "9002", "created": "2026-04-03T10:00:00.000Z", "items": [
+                    {"field": "status", "fieldId": "status", "from": "2", "fromString": "Analyzing", "to": "3", "toString": "Implementing"}]},
+                {"id": "9001", "created": "2026-04-02T10:00:00.000-05:00", "items": [
+                    {"field": "assignee", "from": null, "to": "u1"},
+                    {"field": "status", "from": "1", "fromString": "Funnel", "to": "2", "toString": "Analyzing"}]}
+            ]}
+        })
+    }
+
+    #[test]
+    fn a_large_webhook_becomes_a_small_event() {
+        let body = serde_json::to_vec(&json!({
+            "timestamp": 1_775_030_400_000_i64, "webhookEvent": "jira:issue_created",
+            "issue": issue_json(),
+        }))
+        .unwrap();
+        assert!(body.len() > 3_000_000);
+        let Webhook::Event(e) = parse_webhook(&body, None).unwrap() else {
+            panic!("an event")
+        };
+        assert_eq!(e.kind, EventKind::Created);
+        assert_eq!(e.issue.site, "https://cargo.example.net:8443");
+        assert_eq!(e.issue.project_key.as_deref(), Some("CARGO"));
+        assert_eq!(
+            e.issue.fields.keys().collect::<Vec<_>>(),
+            ["customfield_1", "customfield_2", "customfield_3"]
+        );
+        assert!(serde_json::to_vec(&e).unwrap().len() < 2_000);
+        let back: IssueEvent = serde_json::from_slice(&serde_json::to_vec(&e).unwrap()).unwrap();
+        assert_eq!(&back, e.as_ref());
+    }
+
+    #[test]
+    fn server_items_without_field_id_are_status_changes() {
+        let body = json!({
+            "timestamp": 1_775_030_400_000_i64, "webhookEvent": "jira:issue_updated",
+            "issue": issue_json(),
+            "changelog": {"id": "77", "items": [
+                {"field": "resolution", "to": "1"},
+                {"field": "status", "fromString": "Implementing", "toString": "Done"}]}
+        });
+        let Webhook::Event(e) = parse_webhook(body.to_string().as_bytes(), Some(" ")).unwrap()
+        else {
+            panic!()
+        };
+        let t = e.transitions();
+        assert_eq!(t.len(), 1);
+        assert_eq!((t[0].history_id.as_str(), t[0].item_pos), ("77", 1));
+        assert!(
+            e.delivery_id.starts_with("sha256:"),
+            "a blank header is no id"
+        );
+    }
+
+    #[test]
+    fn import_orders_histories_and_starts_in_the_first_from_status() {
+        let imported = import_issue(&issue_json()).unwrap();
+        assert!(!imported.truncated);
+        let ids: Vec<&str> = imported
+            .events
+            .iter()
+            .map(|e| e.delivery_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "import:https://cargo.example.net:8443:501:created",
+                "import:https://cargo.example.net:8443:501:9001",
+                "import:https://cargo.example.net:8443:501:9002",
+            ]
+        );
+        let created = &imported.events[0];
+        assert_eq!(created.kind, EventKind::Created);
+        assert_eq!(created.issue.status.as_ref().unwrap().name, "Funnel");
+        assert_eq!(created.at.to_rfc3339(), "2026-04-01T07:00:00+00:00");
+        assert_eq!(
+            imported.events[2].issue.status.as_ref().unwrap().name,
+            "Implementing"
+        );
+    }
+
+    #[test]
+    fn import_of_truncated_or_fieldless_issues() {
+        let mut v = issue_json();
+        v["changelog"]["total"] = json!(40);
+        let imported = import_issue(&v).unwrap();
+        assert!(imported.truncated);
+        assert!(imported.events.iter().all(|e| e.kind == EventKind::Updated));
+
+        let mut v = issue_json();
+        v.as_object_mut().unwrap().remove("fields");
+        let err = import_issue(&v).unwrap_err();
+        assert!(err.0.contains("CARGO-7 has no `fields`"), "{err}");
+
+        let mut v = issue_json();
+        v["changelog"]["histories"] = json!([]);
+        v["changelog"]["total"] = json!(0);
+        let imported = import_issue(&v).unwrap();
+        assert_eq!(imported.events.len(), 1);
+        assert_eq!(
+            imported.events[0].issue.status.as_ref().unwrap().name,
+            "Implementing"
+        );
+
+        let mut v = issue_json();
+        v["changelog"]["histories"][0]["created"] = json!("yesterday");
+        let err = import_issue(&v).unwrap_err();
+        assert!(
+            err.0.contains("history 9002") && err.0.contains("yesterday"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn search_documents() {
+        let doc = json!({"issues": [issue_json()]});
+        assert_eq!(search_issues(&doc).unwrap().len(), 1);
+        assert!(
+            search_issues(&json!({"total": 0}))
+                .unwrap_err()
+                .0
+                .contains("no `issues`")
+        );
+        assert!(search_issues(&json!("x")).is_err());
+        assert_eq!(
+            search_issues(&json!([issue_json(), issue_json()]))
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn bodies_that_carry_nothing_are_named() {
+        for (body, says) in [
+            (&b"{\"webhookEvent\": 5}"[..], "`webhookEvent` is not a string"),
+            (b"{\"webhookEvent\": \"jira:issue_updated\"}", "no `issue`"),
+            (b"{\"webhookEvent\": \"jira:issue_updated\", \"issue\": {\"id\": \"1\", \"key\": \"A-1\"}}", "no `self`"),
+            (b"{\"hello\": 1}", "carries no issue"),
+            (b"null", "JSON null"),
+        ] {
+            let err = parse_webhook(body, None).unwrap_err();
+            assert!(err.0.contains(says), "{err}");
+        }
+        let sprint = br#"{"webhookEvent": "sprint_started", "sprint": {}}"#;
+        assert!(matches!(
+            parse_webhook(sprint, None),
+            Ok(Webhook::Ignored(_))
+        ));
+    }
 }

@@ -35,10 +35,10 @@ pub fn parse_datetime(value: &str) -> Result<DateTime<Utc>, TimeError> {
 /// Reads a date-only value (midnight UTC) or a Jira datetime.
 pub fn parse_date_or_datetime(value: &str) -> Result<DateTime<Utc>, TimeError> {
     let v = value.trim();
-    if v.len() == 10 {
-        if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-        }
+    if v.len() == 10
+        && let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+    {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
     parse_datetime(v)
 }

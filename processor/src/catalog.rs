@@ -209,10 +209,10 @@ pub async fn apply_config(
     Ok(report)
 }
 
-fn find_config<'a>(
-    catalog: &'a Catalog,
+fn find_config(
+    catalog: &Catalog,
     pred: impl Fn(&CatalogConfig) -> bool,
-) -> Option<(&'a CatalogArt, &'a CatalogConfig)> {
+) -> Option<(&CatalogArt, &CatalogConfig)> {
     catalog
         .arts
         .iter()

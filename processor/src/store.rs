@@ -1,5 +1,6 @@
 //! Reads and writes of the store that applying events and rebuilding configurations share.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -201,15 +202,16 @@ impl Aggregates {
         db: &impl ConnectionTrait,
         config_id: i64,
     ) -> Result<&mut Aggregate, ProcessError> {
-        if !self.map.contains_key(&config_id) {
-            let row = pipeline_aggregate::Entity::find_by_id(config_id)
-                .lock_exclusive()
-                .one(db)
-                .await?;
-            self.map
-                .insert(config_id, row.as_ref().map(to_domain).unwrap_or_default());
-        }
-        Ok(self.map.get_mut(&config_id).expect("inserted above"))
+        Ok(match self.map.entry(config_id) {
+            Entry::Occupied(slot) => slot.into_mut(),
+            Entry::Vacant(slot) => {
+                let row = pipeline_aggregate::Entity::find_by_id(config_id)
+                    .lock_exclusive()
+                    .one(db)
+                    .await?;
+                slot.insert(row.as_ref().map(to_domain).unwrap_or_default())
+            }
+        })
     }
 
     pub fn set(&mut self, config_id: i64, agg: Aggregate) {

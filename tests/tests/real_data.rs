@@ -95,3 +95,73 @@ async fn real_histories_on_mysql_give_the_same_json_as_sqlite() {
     let on_mysql = run_flow(&mysql.url, &shared);
     assert_eq!(on_mysql, on_sqlite);
 }
+
+mod as_webhook_events {
+    use super::*;
+    use chrono::Utc;
+    use domain::IssueEvent;
+    use proptest::prelude::*;
+
+    fn stream(shared: &Path) -> (String, Vec<serde_json::Value>, Vec<IssueEvent>) {
+        let (config, files) = inputs(shared);
+        let docs: Vec<serde_json::Value> = files
+            .iter()
+            .map(|f| serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap())
+            .collect();
+        let mut events = Vec::new();
+        for doc in &docs {
+            for issue in domain::search_issues(doc).unwrap() {
+                if let Ok(imported) = domain::import_issue(issue) {
+                    events.extend(imported.events);
+                }
+            }
+        }
+        // Through JSON, as they would travel on the queue.
+        let events = events
+            .iter()
+            .map(|e| serde_json::from_slice(&serde_json::to_vec(e).unwrap()).unwrap())
+            .collect();
+        (std::fs::read_to_string(config).unwrap(), docs, events)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+        /// The real histories as events in any order, a third of them twice, in batches of any
+        /// size: the figures of the reference computation.
+        #[test]
+        fn in_any_order_with_duplicates(
+            keys in proptest::collection::vec(any::<u64>(), 600),
+            batch in 1usize..120,
+        ) {
+            let Some(shared) = shared_dir("real histories in any order") else { return Ok(()) };
+            let (config_text, docs, mut events) = stream(&shared);
+            let extra: Vec<IssueEvent> = events.iter().step_by(3).cloned().collect();
+            events.extend(extra);
+            let mut keyed: Vec<(u64, IssueEvent)> = events
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| (keys[i % keys.len()].rotate_left(i as u32 % 64) ^ i as u64, e))
+                .collect();
+            keyed.sort_by_key(|(k, _)| *k);
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let db = TestDb::sqlite().await;
+                let config = domain::parse_config("artflow.toml", &config_text).unwrap();
+                processor::apply_config(&db.db, &config, Utc::now()).await.unwrap();
+                let shuffled: Vec<IssueEvent> = keyed.into_iter().map(|(_, e)| e).collect();
+                for chunk in shuffled.chunks(batch) {
+                    let r = processor::apply_batch(&db.db, chunk, Utc::now()).await.unwrap();
+                    assert_eq!(r.failed().count(), 0);
+                }
+                let got = serde_json::to_value(
+                    artflow::report::build(&db.db, None, Utc::now()).await.unwrap(),
+                )
+                .unwrap();
+                assert_eq!(
+                    reference_fields(&got),
+                    comparable(reference::compute(&config_text, &docs, &[]))
+                );
+            });
+        }
+    }
+}
