@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::event::{
     Change, ChangeItem, EventKind, IssueEvent, IssueSnapshot, MAX_FIELD_CHARS, SCHEMA_VERSION,
-    Status, history_seq,
+    Status,
 };
 use crate::time::parse_datetime;
 
