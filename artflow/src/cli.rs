@@ -44,10 +44,49 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Replays webhook bodies: JSON files, folders of them, or JSON lines files.
+    /// Replays webhook bodies: JSON files, folders of them, or JSON lines files. Applied to the
+    /// database, or with --to posted to a running server (artflow serve, or a deployment).
     Replay {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Post the bodies to this server (e.g. http://127.0.0.1:3000) instead.
+        #[arg(long)]
+        to: Option<String>,
+        /// Sign each body with this webhook secret (X-Hub-Signature: sha256=...).
+        #[arg(
+            long,
+            env = "ARTFLOW_WEBHOOK_SECRET",
+            hide_env_values = true,
+            requires = "to"
+        )]
+        secret: Option<String>,
+        /// Send this token in X-Artflow-Token.
+        #[arg(
+            long,
+            env = "ARTFLOW_WEBHOOK_TOKEN",
+            hide_env_values = true,
+            requires = "to"
+        )]
+        token: Option<String>,
+    },
+    /// Serves POST /webhooks/jira on the embedded database: each accepted webhook is applied
+    /// before it is answered.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        bind: std::net::SocketAddr,
+        /// The secret Jira signs webhooks with (X-Hub-Signature).
+        #[arg(long, env = "ARTFLOW_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
+        /// A shared token for senders that cannot sign (Jira Automation): X-Artflow-Token
+        /// header or ?token= parameter.
+        #[arg(long, env = "ARTFLOW_WEBHOOK_TOKEN", hide_env_values = true)]
+        webhook_token: Option<String>,
+        /// Accept unauthenticated webhooks (local demos only).
+        #[arg(long)]
+        insecure_no_auth: bool,
+        /// Largest body accepted, in bytes.
+        #[arg(long, default_value_t = ingest::DEFAULT_BODY_LIMIT)]
+        body_limit: usize,
     },
     /// Prints the figures per ART and pipeline configuration.
     Report {
@@ -108,6 +147,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Demo { keep, seed, format } = cli.command {
         return run_demo(keep, seed, format).await;
     }
+    if let Command::Replay {
+        paths,
+        to: Some(url),
+        secret,
+        token,
+    } = &cli.command
+    {
+        let poster = crate::post::Poster::new(url, secret.clone(), token.clone())?;
+        let summary = feed::replay_to(&poster, paths).await?;
+        summary.print("bodies");
+        return Ok(if summary.ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     let db = db::connect(&cli.database_url).await?;
     match cli.command {
         Command::Migrate => println!("database {} is up to date", db::redact(&cli.database_url)),
@@ -135,7 +190,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Replay { paths } => {
+        Command::Serve {
+            bind,
+            webhook_secret,
+            webhook_token,
+            insecure_no_auth,
+            body_limit,
+        } => {
+            let auth = if insecure_no_auth {
+                tracing::warn!(
+                    "--insecure-no-auth: accepting unauthenticated webhooks (local demos only)"
+                );
+                ingest::Auth::insecure()
+            } else {
+                ingest::Auth::new(webhook_secret, webhook_token)?
+            };
+            let mut state = ingest::IngestState::new(
+                std::sync::Arc::new(crate::local::LocalQueue::new(db)),
+                auth,
+            );
+            state.body_limit = body_limit;
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind}"))?;
+            eprintln!(
+                "artflow serving on http://{}: POST /webhooks/jira, GET /healthz",
+                listener.local_addr()?
+            );
+            axum::serve(listener, ingest::router(state))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Replay { paths, .. } => {
             let summary = feed::replay(&db, &paths).await?;
             summary.print("bodies");
             if !summary.ok() {

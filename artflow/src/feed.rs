@@ -298,3 +298,39 @@ pub fn webhook_event(
         }
     }
 }
+
+/// `artflow replay --to URL`: posts the bodies to a running server and counts its answers.
+/// Bodies it refuses (4xx) are listed as unreadable input; a server error stops the run.
+pub async fn replay_to(poster: &crate::post::Poster, paths: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    for (name, body) in bodies(paths, &mut summary) {
+        summary.items += 1;
+        let answer = poster.post(&body).await?;
+        let message = || {
+            serde_json::from_str::<serde_json::Value>(&answer.body)
+                .ok()
+                .and_then(|v| {
+                    v.pointer("/error/message")
+                        .or_else(|| v.pointer("/reason"))
+                        .and_then(|m| m.as_str().map(str::to_owned))
+                })
+                .unwrap_or_else(|| answer.body.clone())
+        };
+        match answer.status {
+            202 => {
+                summary.events += 1;
+                summary.applied += 1;
+            }
+            200 => summary.skipped.push((name, message())),
+            400..=499 => summary
+                .unreadable
+                .push((name, format!("{} {}", answer.status, message()))),
+            status => anyhow::bail!(
+                "{} answered {status} for {name}: {}; stopping (what was accepted before stays accepted)",
+                poster.url(),
+                message()
+            ),
+        }
+    }
+    Ok(summary)
+}

@@ -7,4 +7,6 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod feed;
+pub mod local;
+pub mod post;
 pub mod report;

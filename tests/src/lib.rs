@@ -4,5 +4,6 @@
 //! `support` gives each test a fresh database (SQLite, or MySQL/MariaDB through
 //! `TEST_MYSQL_URL`) and runs the `artflow` binary. The tests themselves are in `tests/`.
 
+pub mod moto;
 pub mod reference;
 pub mod support;

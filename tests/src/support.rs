@@ -240,3 +240,76 @@ pub fn reference_fields(report: &serde_json::Value) -> serde_json::Value {
         .unwrap_or_default();
     comparable(serde_json::json!({ "arts": arts }))
 }
+
+/// A server on port 0 serving a router; dropped with the test.
+pub struct TestServer {
+    pub base: String,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    pub async fn start(router: axum::Router) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let handle = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve");
+        });
+        TestServer { base, handle }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// A plain HTTP/1.1 POST over a fresh connection, with exactly the headers given (so tests can
+/// send wrong content types, signatures and identifiers). Returns the status and the body.
+pub async fn http_post(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    // A server may answer (413, say) and close before the whole body is sent: read its answer.
+    if let Err(e) = stream.write_all(body).await
+        && !matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        )
+    {
+        return Err(e);
+    }
+    let mut raw = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut raw).await
+        && raw.is_empty()
+    {
+        return Err(e);
+    }
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}

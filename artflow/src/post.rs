@@ -1,0 +1,89 @@
+//! `artflow replay --to URL`: posts webhook bodies to a running artflow (local or deployed), as
+//! Jira would, signed when a secret is given, so a deployment can be tested end to end.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// The answer to one post.
+#[derive(Debug)]
+pub struct Posted {
+    pub status: u16,
+    pub body: String,
+}
+
+pub struct Poster {
+    client: Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        Full<axum::body::Bytes>,
+    >,
+    url: axum::http::Uri,
+    secret: Option<String>,
+    token: Option<String>,
+}
+
+impl Poster {
+    pub fn new(url: &str, secret: Option<String>, token: Option<String>) -> anyhow::Result<Poster> {
+        let url: axum::http::Uri = url
+            .parse()
+            .with_context(|| format!("{url:?} is not a URL"))?;
+        anyhow::ensure!(
+            matches!(url.scheme_str(), Some("http" | "https")),
+            "{url} is not an http(s) URL"
+        );
+        // A bare server address means its webhook route.
+        let url = if url.path() == "/" {
+            format!("{}/webhooks/jira", url.to_string().trim_end_matches('/')).parse()?
+        } else {
+            url
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .context("cannot load the system's root certificates")?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Poster {
+            client: Client::builder(TokioExecutor::new()).build(https),
+            url,
+            secret,
+            token,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.url.to_string()
+    }
+
+    pub async fn post(&self, body: &[u8]) -> anyhow::Result<Posted> {
+        let mut req = axum::http::Request::post(self.url.clone())
+            .header("content-type", "application/json")
+            .header(
+                "user-agent",
+                concat!("artflow-replay/", env!("CARGO_PKG_VERSION")),
+            );
+        if let Some(secret) = &self.secret {
+            req = req.header(
+                "x-hub-signature",
+                ingest::auth::sign(secret.as_bytes(), body),
+            );
+        }
+        if let Some(token) = &self.token {
+            req = req.header("x-artflow-token", token);
+        }
+        let req = req.body(Full::new(axum::body::Bytes::copy_from_slice(body)))?;
+        let resp = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
+            .await
+            .with_context(|| format!("{} did not answer within 30 s", self.url))?
+            .with_context(|| format!("cannot reach {}", self.url))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok(Posted {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+}
