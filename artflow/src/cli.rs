@@ -18,7 +18,13 @@ use crate::{db, demo, feed, report};
 pub struct Cli {
     /// Database URL: sqlite://FILE?mode=rwc or mysql://user:password@host:3306/db.
     /// Migrations run automatically.
-    #[arg(long, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL, global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = db::DEFAULT_DATABASE_URL,
+        global = true
+    )]
     database_url: String,
     #[command(subcommand)]
     command: Command,
@@ -41,12 +47,16 @@ enum Command {
     },
     /// Imports Jira REST search responses (search with expand=changelog).
     Import {
+        /// Search response files (`{"issues": [...]}`); a bare array of issues or a single issue
+        /// also works.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Replays webhook bodies: JSON files, folders of them, or JSON lines files. Applied to the
     /// database, or with --to posted to a running server (artflow serve, or a deployment).
     Replay {
+        /// Webhook body files, folders (every .json, .jsonl, .ndjson and .txt file in them and
+        /// their subfolders, by name), or JSON lines files (.jsonl, .ndjson: one body a line).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Post the bodies to this server (e.g. http://127.0.0.1:3000) instead.
@@ -112,9 +122,19 @@ enum Command {
 enum ConfigCommand {
     /// Applies a TOML configuration: adds and changes what it lists, leaves the rest alone,
     /// recomputes configurations whose rule changed.
-    Apply { file: PathBuf },
+    Apply {
+        /// The TOML configuration (see docs/example-artflow.toml).
+        file: PathBuf,
+        /// Also remove the ARTs and pipeline configurations the file does not list, with their
+        /// figures (to rename or drop one). Stored issues are kept.
+        #[arg(long)]
+        prune: bool,
+    },
     /// Checks a TOML configuration without touching the database.
-    Check { file: PathBuf },
+    Check {
+        /// The TOML configuration (see docs/example-artflow.toml).
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,10 +187,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate => println!("database {} is up to date", db::redact(&cli.database_url)),
         Command::Config {
-            command: ConfigCommand::Apply { file },
+            command: ConfigCommand::Apply { file, prune },
         } => {
             let config = read_config(&file)?;
-            let report = processor::apply_config(&db, &config, Utc::now())
+            let report = processor::apply_config(&db, &config, prune, Utc::now())
                 .await
                 .with_context(|| format!("cannot apply {}", file.display()))?;
             print_config_report(&report);
@@ -181,7 +201,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Demo { .. } => unreachable!("handled above"),
         Command::Rebuild { code } => {
             let done = processor::rebuild(&db, code.as_deref(), Utc::now()).await?;
-            println!("recomputed {}", done.join(", "));
+            if done.is_empty() {
+                println!(
+                    "nothing to recompute: no pipeline configuration is stored (artflow config apply FILE)"
+                );
+            } else {
+                println!("recomputed {}", done.join(", "));
+            }
         }
         Command::Import { files } => {
             let summary = feed::import(&db, &files).await?;
@@ -232,6 +258,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report { art, format } => {
             let r = report::build(&db, art.as_deref(), Utc::now()).await?;
+            if r.arts.is_empty() {
+                eprintln!(
+                    "no ART is configured in {}: run `artflow config apply FILE` first",
+                    db::redact(&cli.database_url)
+                );
+            }
             print!("{}", format_report(format)(&r));
         }
     }
@@ -252,6 +284,7 @@ fn print_config_report(report: &processor::ApplyConfigReport) {
             processor::Change::Added => println!("added     {what}"),
             processor::Change::Changed(how) => println!("changed   {what}: {how}"),
             processor::Change::Unchanged => println!("unchanged {what}"),
+            processor::Change::Removed => println!("removed   {what}"),
         }
     }
     if !report.recomputed.is_empty() {
@@ -274,7 +307,7 @@ async fn run_demo(keep: bool, seed: u64, format: Format) -> anyhow::Result<ExitC
     let result = async {
         let db = db::connect(&url).await?;
         let config = domain::parse_config("demo configuration", &data.config_toml)?;
-        let applied = processor::apply_config(&db, &config, Utc::now()).await?;
+        let applied = processor::apply_config(&db, &config, false, Utc::now()).await?;
         let mut summary = feed::Summary::default();
         let mut events = Vec::new();
         for (name, doc) in &data.search_responses {

@@ -35,20 +35,24 @@ pub struct Summary {
 
 impl Summary {
     /// Whether every readable input was applied or skipped with a reason.
+    /// Whether every readable input was applied or skipped with a reason: nothing unreadable,
+    /// nothing the store refused.
     pub fn ok(&self) -> bool {
-        self.unreadable.is_empty()
+        self.unreadable.is_empty() && self.failed.is_empty()
     }
 
     pub fn print(&self, noun: &str) {
         println!(
-            "{} file(s), {} {noun}, {} events: {} applied, {} duplicates, {} skipped, {} failed",
+            "{} file(s), {} {noun}, {} events: {} applied, {} duplicates, {} skipped, {} failed, \
+             {} unreadable",
             self.files,
             self.items,
             self.events,
             self.applied,
             self.duplicates,
             self.skipped.len(),
-            self.failed.len()
+            self.failed.len(),
+            self.unreadable.len()
         );
         for (what, why) in &self.skipped {
             println!("  skipped {what}: {why}");
@@ -77,17 +81,14 @@ pub struct Feeder<'a> {
 }
 
 struct Progress {
-    total: usize,
     done: usize,
 }
 
 impl<'a> Feeder<'a> {
-    pub fn new(db: &'a DatabaseConnection, summary: Summary, expected_events: usize) -> Feeder<'a> {
-        let progress =
-            (std::io::stderr().is_terminal() && expected_events > BATCH).then_some(Progress {
-                total: expected_events,
-                done: 0,
-            });
+    pub fn new(db: &'a DatabaseConnection, summary: Summary) -> Feeder<'a> {
+        let progress = std::io::stderr()
+            .is_terminal()
+            .then_some(Progress { done: 0 });
         Feeder {
             db,
             pending: Vec::new(),
@@ -96,7 +97,13 @@ impl<'a> Feeder<'a> {
         }
     }
 
+    /// Queues an event for the next batch; an event that can never be applied (from another
+    /// schema version, or without a key) is skipped with its reason.
     pub async fn push(&mut self, label: String, event: IssueEvent) -> anyhow::Result<()> {
+        if let Err(why) = event.validate() {
+            self.summary.skipped.push((label, why));
+            return Ok(());
+        }
         self.summary.events += 1;
         self.pending.push((label, event));
         if self.pending.len() >= BATCH {
@@ -125,7 +132,7 @@ impl<'a> Feeder<'a> {
         }
         if let Some(p) = &mut self.progress {
             p.done += batch.len();
-            eprint!("\r  applied {}/{} events", p.done, p.total);
+            eprint!("\r  {} events applied", p.done);
             let _ = std::io::stderr().flush();
         }
         Ok(())
@@ -133,7 +140,7 @@ impl<'a> Feeder<'a> {
 
     pub async fn finish(mut self) -> anyhow::Result<Summary> {
         self.flush().await?;
-        if self.progress.is_some() {
+        if self.progress.as_ref().is_some_and(|p| p.done > 0) {
             eprintln!();
         }
         Ok(self.summary)
@@ -142,7 +149,15 @@ impl<'a> Feeder<'a> {
 
 /// Reads a file, naming it in the error.
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+    if path.is_dir() {
+        return Err("is a folder, not a file".into());
+    }
+    let mut bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    // Files saved by Windows tools often start with a UTF-8 byte-order mark.
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    Ok(bytes)
 }
 
 /// The events of one search response document, with skipped issues recorded.
@@ -173,23 +188,26 @@ pub fn search_events(
     Ok(out)
 }
 
-/// `artflow import FILE...`
+/// `artflow import FILE...`: file by file, so memory follows the largest file, not all of them.
 pub async fn import(db: &DatabaseConnection, files: &[PathBuf]) -> anyhow::Result<Summary> {
-    let mut summary = Summary::default();
-    let mut events = Vec::new();
+    let mut feeder = Feeder::new(db, Summary::default());
     for path in files {
         let name = path.display().to_string();
-        summary.files += 1;
+        feeder.summary.files += 1;
         let doc = read(path).and_then(|bytes| {
             serde_json::from_slice::<serde_json::Value>(&bytes)
                 .map_err(|e| format!("not valid JSON: {e}"))
         });
-        match doc.and_then(|doc| search_events(&name, &doc, &mut summary)) {
-            Ok(list) => events.extend(list),
-            Err(why) => summary.unreadable.push((name, why)),
+        match doc.and_then(|doc| search_events(&name, &doc, &mut feeder.summary)) {
+            Ok(events) => {
+                for (label, e) in events {
+                    feeder.push(label, e).await?;
+                }
+            }
+            Err(why) => feeder.summary.unreadable.push((name, why)),
         }
     }
-    feed(db, summary, events).await
+    feeder.finish().await
 }
 
 /// Applies listed events into a summary started by the caller.
@@ -198,7 +216,7 @@ pub async fn feed(
     summary: Summary,
     events: Vec<(String, IssueEvent)>,
 ) -> anyhow::Result<Summary> {
-    let mut feeder = Feeder::new(db, summary, events.len());
+    let mut feeder = Feeder::new(db, summary);
     for (label, e) in events {
         feeder.push(label, e).await?;
     }

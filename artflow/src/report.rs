@@ -45,6 +45,16 @@ pub struct PipelineReport {
     /// Covered issues not counted, by reason (data quality).
     pub not_counted: NotCounted,
     pub issues: Vec<String>,
+    /// Data-quality findings: issues done without a known start, with end before start, or with
+    /// a value that could not be read; by issue key.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub issue: String,
+    pub outcome: String,
+    pub note: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -134,6 +144,19 @@ async fn pipeline(
     let mut leads: Vec<i64> = counted.iter().filter_map(|(_, l)| *l).collect();
     leads.sort_unstable();
     let pct = |p: f64| nearest_rank(&leads, p).map(days);
+    let mut findings: Vec<Finding> = lead_time_fact::Entity::find()
+        .filter(lead_time_fact::Column::ConfigId.eq(c.id))
+        .filter(lead_time_fact::Column::Note.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| Finding {
+            issue: f.issue_key,
+            outcome: f.outcome,
+            note: f.note.unwrap_or_default(),
+        })
+        .collect();
+    findings.sort_by(|a, b| a.issue.cmp(&b.issue));
     let mean = (agg.count > 0).then(|| days(agg.sum_lead_ms) / agg.count as f64);
     let flow = (spec.has_active_stages() && agg.count > 0 && agg.sum_lead_ms > 0)
         .then(|| agg.sum_active_ms as f64 / agg.sum_lead_ms as f64);
@@ -160,6 +183,7 @@ async fn pipeline(
             below_threshold: agg.below_threshold,
         },
         issues,
+        findings,
     })
 }
 
@@ -209,11 +233,11 @@ pub fn table(r: &Report) -> String {
                 p.rule.clone(),
                 p.count.to_string(),
                 p.wip.to_string(),
-                num(p.min_days, 1),
+                num(p.min_days, 2),
                 p.min_issue.clone().unwrap_or_else(|| "-".into()),
-                num(p.mean_days, 1),
-                num(p.p85_days, 1),
-                num(p.max_days, 1),
+                num(p.mean_days, 2),
+                num(p.p85_days, 2),
+                num(p.max_days, 2),
                 p.max_issue.clone().unwrap_or_else(|| "-".into()),
                 p.flow_efficiency
                     .map(|f| format!("{:.0}%", f * 100.0))
@@ -243,6 +267,22 @@ pub fn table(r: &Report) -> String {
             .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    const SHOWN: usize = 10;
+    for a in &r.arts {
+        for p in a.pipelines.iter().filter(|p| !p.findings.is_empty()) {
+            let _ = writeln!(out, "\nfindings in {} ({}):", p.code, p.findings.len());
+            for f in p.findings.iter().take(SHOWN) {
+                let _ = writeln!(out, "  {} ({}): {}", f.issue, f.outcome, f.note);
+            }
+            if p.findings.len() > SHOWN {
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more (all of them in --format json)",
+                    p.findings.len() - SHOWN
+                );
+            }
+        }
     }
     out
 }

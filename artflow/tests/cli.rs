@@ -182,3 +182,129 @@ fn unreadable_inputs_fail_and_bad_issues_are_skipped() {
     assert!(!out.status.success());
     assert!(text(&out).1.contains("\"NOPE\""));
 }
+
+#[test]
+fn concurrent_imports_on_one_sqlite_file_all_land() {
+    let s = Scratch::new("concurrent");
+    let data = artflow::demo::generate(5);
+    let config = s.file("artflow.toml", &data.config_toml);
+    assert!(s.run(&["config", "apply", &config]).status.success());
+    let files: Vec<String> = data
+        .search_responses
+        .iter()
+        .map(|(name, doc)| s.file(name, &doc.to_string()))
+        .collect();
+    let mut args = vec!["--database-url".to_owned(), s.url(), "import".to_owned()];
+    args.extend(files.iter().cloned());
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_artflow"))
+                .args(&args)
+                .env_remove("DATABASE_URL")
+                .output()
+        })
+        .collect();
+    let mut applied = 0;
+    for out in children {
+        let out = out.unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(stdout.contains(" 0 failed"), "{stdout}");
+        let n: usize = stdout
+            .split(" applied")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        applied += n;
+    }
+    let once = s.run(&["import", &files[0]]);
+    assert!(text(&once).0.contains(" 0 applied"), "{:?}", text(&once));
+    assert!(applied > 1000, "{applied}");
+}
+
+#[test]
+fn a_changed_rule_is_recomputed_and_prune_removes_what_the_file_drops() {
+    let s = Scratch::new("reconfigure");
+    let config = s.file("artflow.toml", CONFIG);
+    assert!(s.run(&["config", "apply", &config]).status.success());
+    let search = s.file(
+        "search.json",
+        &format!(r#"{{"issues":[{}]}}"#, issue(9001, "OPS-1", HISTORIES)),
+    );
+    assert!(s.run(&["import", &search]).status.success());
+    let count = |s: &Scratch| {
+        let out = s.run(&["report", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["arts"][0]["pipelines"][0]["count"].as_i64().unwrap()
+    };
+    assert_eq!(count(&s), 1);
+
+    // A threshold above the issue's 3.7 days: recomputed from the stored issue, not counted.
+    let stricter = s.file(
+        "stricter.toml",
+        &CONFIG.replace(
+            "rule = \"status\"",
+            "rule = \"status\"\nmin_lead_time_days = 5",
+        ),
+    );
+    let out = s.run(&["config", "apply", &stricter]);
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("changed   pipeline OPS-FLOW: rule"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("recomputed from stored issues: OPS-FLOW"),
+        "{stdout}"
+    );
+    assert_eq!(count(&s), 0);
+
+    // Renaming the ART needs --prune; then the old one is gone and the new one has the figures.
+    let renamed = s.file(
+        "renamed.toml",
+        &CONFIG
+            .replace("abbreviation = \"OPS\"", "abbreviation = \"OPR\"")
+            .replace("OPS-FLOW", "OPR-FLOW"),
+    );
+    let out = s.run(&["config", "apply", &renamed]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("--prune"), "{:?}", text(&out));
+    let out = s.run(&["config", "apply", "--prune", &renamed]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("removed   pipeline OPS-FLOW") && stdout.contains("removed   ART OPS"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("added     ART OPR"), "{stdout}");
+    let out = s.run(&["report", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["arts"].as_array().unwrap().len(), 1);
+    assert_eq!(json["arts"][0]["abbreviation"], "OPR");
+    assert_eq!(json["arts"][0]["pipelines"][0]["count"], 1);
+}
+
+#[test]
+fn database_urls_never_print_their_password() {
+    let out = Command::new(env!("CARGO_BIN_EXE_artflow"))
+        .args([
+            "--database-url",
+            "mariadb://root:TopSecret1@127.0.0.1:3306/x",
+            "report",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        !stdout.contains("TopSecret1") && !stderr.contains("TopSecret1"),
+        "{stderr}"
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_artflow"))
+        .arg("--help")
+        .env("DATABASE_URL", "mysql://app:TopSecret1@db:3306/x")
+        .output()
+        .unwrap();
+    assert!(!text(&help).0.contains("TopSecret1"));
+}

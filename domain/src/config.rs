@@ -252,6 +252,9 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
                     return Err(format!("`{k}` belongs to rule = \"status\", not \"field\""));
                 }
             }
+            if p.start_field.is_some() && p.start_field == p.end_field {
+                return Err("`start_field` and `end_field` are the same field".into());
+            }
             Rule::Field {
                 start_field: required(
                     "start_field",
@@ -310,6 +313,14 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
                 if let Some(s) = list.iter().find(|s| rule.stage_of(s).is_none()) {
                     return Err(format!("`{what}` status {s:?} is not one of its `stages`"));
                 }
+            }
+            let start = rule.stage_of(&rule.start);
+            if let Some(d) = rule.done.iter().find(|d| rule.stage_of(d) <= start) {
+                return Err(format!(
+                    "`done` status {d:?} is not after `start` {:?} in `stages`: list the done \
+                     statuses after the start",
+                    rule.start
+                ));
             }
             Rule::Status(rule)
         }
@@ -447,6 +458,12 @@ active = ["Analyzing"]
 
         let e = problem(&GOOD.replace("done = [\"Done\"]", "done = [\"Closed\"]"));
         assert!(e.contains("\"Closed\""), "{e}");
+
+        let e = problem(&GOOD.replace("done = [\"Done\"]", "done = [\"Funnel\"]"));
+        assert!(e.contains("not after `start`"), "{e}");
+
+        let e = problem(&GOOD.replace("customfield_10051", "customfield_10050"));
+        assert!(e.contains("the same field"), "{e}");
 
         let e = problem(&GOOD.replace("min_lead_time_days = 5", "min_lead_time_days = -1"));
         assert!(e.contains("min_lead_time_days"), "{e}");

@@ -8,7 +8,8 @@ use entities::{delivery, issue, lead_time_fact, status_transition};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
 };
 
 use crate::ProcessError;
@@ -79,6 +80,9 @@ pub async fn apply_batch(
                 sp.commit().await?;
                 results.push(EventResult::Duplicate);
             }
+            // A deadlock, a lock timeout or a busy SQLite file is no fault of the event: the
+            // whole batch fails and is tried again (InnoDB has rolled it back anyway).
+            Err(e) if crate::retry::is_transient(&e) => return Err(e),
             Err(e) => {
                 sp.rollback().await?;
                 results.push(EventResult::Failed(format!(
@@ -138,12 +142,20 @@ async fn apply_event(
     {
         return Ok(None);
     }
-    delivery::Entity::insert(delivery::ActiveModel {
+    let inserted = delivery::Entity::insert(delivery::ActiveModel {
         delivery_id: Set(e.delivery_id.clone()),
         received_at_ms: Set(now_ms),
     })
     .exec_without_returning(db)
-    .await?;
+    .await;
+    match inserted {
+        Ok(_) => {}
+        // Another processor applied the same delivery and committed first.
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    }
 
     let find = || {
         issue::Entity::find()

@@ -22,6 +22,8 @@ pub enum Change {
     Added,
     Changed(String),
     Unchanged,
+    /// Not in the file, and removed with its figures (`prune`).
+    Removed,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,15 +35,21 @@ pub struct ApplyConfigReport {
 }
 
 /// Writes a configuration: adds what is new, changes what differs, leaves what the file does not
-/// mention alone, and recomputes every configuration whose rule (or whose ART's projects)
-/// changed. Idempotent: applying the same file twice changes nothing the second time.
+/// mention alone (or, with `prune`, removes it with its figures), and recomputes every
+/// configuration whose rule (or whose ART's projects) changed. Idempotent: applying the same file
+/// twice changes nothing the second time.
 pub async fn apply_config(
     db: &DatabaseConnection,
     config: &Config,
+    prune: bool,
     now: DateTime<Utc>,
 ) -> Result<ApplyConfigReport, ProcessError> {
     let now_ms = now.timestamp_millis();
     let txn = db.begin().await?;
+    let mut report = ApplyConfigReport::default();
+    if prune {
+        prune_unlisted(&txn, config, &mut report).await?;
+    }
     let stored_arts = art::Entity::find().all(&txn).await?;
     // A project may belong to one ART only, including ARTs the file does not mention.
     for a in &config.arts {
@@ -52,7 +60,8 @@ pub async fn apply_config(
             for key in std::iter::once(&other.program_key).chain(other.team_key.as_ref()) {
                 if a.owns_project(key) {
                     return Err(ProcessError::Invalid(format!(
-                        "ART {}: Jira project {key:?} already belongs to stored ART {}",
+                        "ART {}: Jira project {key:?} already belongs to stored ART {} (to rename \
+                         or remove an ART, apply the file with --prune)",
                         a.abbreviation, other.abbreviation
                     )));
                 }
@@ -60,7 +69,6 @@ pub async fn apply_config(
         }
     }
 
-    let mut report = ApplyConfigReport::default();
     let mut recompute: Vec<i64> = Vec::new();
     for a in &config.arts {
         let stored = stored_arts
@@ -207,6 +215,65 @@ pub async fn apply_config(
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// Removes the ARTs and configurations the file does not list, with their facts and figures.
+async fn prune_unlisted(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    report: &mut ApplyConfigReport,
+) -> Result<(), ProcessError> {
+    let listed_codes: Vec<String> = config
+        .arts
+        .iter()
+        .flat_map(|a| a.pipelines.iter().map(|p| p.code.to_ascii_uppercase()))
+        .collect();
+    for c in pipeline_config::Entity::find()
+        .order_by_asc(pipeline_config::Column::Code)
+        .all(db)
+        .await?
+    {
+        if listed_codes.contains(&c.code.to_ascii_uppercase()) {
+            continue;
+        }
+        lead_time_fact::Entity::delete_many()
+            .filter(lead_time_fact::Column::ConfigId.eq(c.id))
+            .exec(db)
+            .await?;
+        entities::pipeline_aggregate::Entity::delete_by_id(c.id)
+            .exec(db)
+            .await?;
+        entities::pipeline_daily::Entity::delete_many()
+            .filter(entities::pipeline_daily::Column::ConfigId.eq(c.id))
+            .exec(db)
+            .await?;
+        pipeline_config::Entity::delete_by_id(c.id).exec(db).await?;
+        report
+            .entries
+            .push((format!("pipeline {}", c.code), Change::Removed));
+    }
+    for a in art::Entity::find()
+        .order_by_asc(art::Column::Abbreviation)
+        .all(db)
+        .await?
+    {
+        if config
+            .arts
+            .iter()
+            .any(|x| x.abbreviation.eq_ignore_ascii_case(&a.abbreviation))
+        {
+            continue;
+        }
+        pipeline_config::Entity::delete_many()
+            .filter(pipeline_config::Column::ArtId.eq(a.id))
+            .exec(db)
+            .await?;
+        art::Entity::delete_by_id(a.id).exec(db).await?;
+        report
+            .entries
+            .push((format!("ART {}", a.abbreviation), Change::Removed));
+    }
+    Ok(())
 }
 
 fn find_config(

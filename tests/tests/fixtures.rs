@@ -25,7 +25,7 @@ async fn configure(db: &DatabaseConnection, shared: &Path) {
     let path = shared.join("fixtures/jira/artflow.toml");
     let config =
         domain::parse_config("artflow.toml", &std::fs::read_to_string(path).unwrap()).unwrap();
-    processor::apply_config(db, &config, Utc::now())
+    processor::apply_config(db, &config, false, Utc::now())
         .await
         .unwrap();
 }

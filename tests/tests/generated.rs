@@ -48,7 +48,7 @@ fn expected(data: &DemoData) -> serde_json::Value {
 
 async fn configure(db: &DatabaseConnection, data: &DemoData) {
     let config = domain::parse_config("demo", &data.config_toml).unwrap();
-    processor::apply_config(db, &config, Utc::now())
+    processor::apply_config(db, &config, false, Utc::now())
         .await
         .unwrap();
 }

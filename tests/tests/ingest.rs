@@ -142,7 +142,7 @@ async fn fixtures_get_their_answers_with_the_local_queue() {
         &std::fs::read_to_string(shared.join("fixtures/jira/artflow.toml")).unwrap(),
     )
     .unwrap();
-    processor::apply_config(&db.db, &config, Utc::now())
+    processor::apply_config(&db.db, &config, false, Utc::now())
         .await
         .unwrap();
     let queue = artflow::local::LocalQueue::new(db.db.clone());

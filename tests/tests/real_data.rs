@@ -147,7 +147,7 @@ mod as_webhook_events {
             rt.block_on(async {
                 let db = TestDb::sqlite().await;
                 let config = domain::parse_config("artflow.toml", &config_text).unwrap();
-                processor::apply_config(&db.db, &config, Utc::now()).await.unwrap();
+                processor::apply_config(&db.db, &config, false, Utc::now()).await.unwrap();
                 let shuffled: Vec<IssueEvent> = keyed.into_iter().map(|(_, e)| e).collect();
                 for chunk in shuffled.chunks(batch) {
                     let r = processor::apply_batch(&db.db, chunk, Utc::now()).await.unwrap();
