@@ -1,6 +1,5 @@
 //! Reads and writes of the store that applying events and rebuilding configurations share.
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -190,48 +189,140 @@ pub fn stored_contribution(f: &lead_time_fact::Model) -> Result<Contribution, Pr
     })
 }
 
-/// Aggregates being moved in one transaction, read from the store on first use.
+/// Aggregates being moved in one transaction.
 #[derive(Default)]
 pub struct Aggregates {
     map: BTreeMap<i64, Aggregate>,
 }
 
 impl Aggregates {
-    pub async fn get(
-        &mut self,
+    /// Reads these configurations' aggregates, locking their rows in id order (the fixed order
+    /// that keeps concurrent processors from deadlocking on them).
+    pub async fn lock(
         db: &impl ConnectionTrait,
-        config_id: i64,
-    ) -> Result<&mut Aggregate, ProcessError> {
-        Ok(match self.map.entry(config_id) {
-            Entry::Occupied(slot) => slot.into_mut(),
-            Entry::Vacant(slot) => {
-                let row = pipeline_aggregate::Entity::find_by_id(config_id)
-                    .lock_exclusive()
-                    .one(db)
-                    .await?;
-                slot.insert(row.as_ref().map(to_domain).unwrap_or_default())
+        config_ids: &BTreeSet<i64>,
+    ) -> Result<Aggregates, ProcessError> {
+        let mut map: BTreeMap<i64, Aggregate> =
+            config_ids.iter().map(|&id| (id, Aggregate::default())).collect();
+        let ids: Vec<i64> = config_ids.iter().copied().collect();
+        for chunk in ids.chunks(500) {
+            for row in pipeline_aggregate::Entity::find()
+                .filter(pipeline_aggregate::Column::ConfigId.is_in(chunk.iter().copied()))
+                .order_by_asc(pipeline_aggregate::Column::ConfigId)
+                .lock_exclusive()
+                .all(db)
+                .await?
+            {
+                map.insert(row.config_id, to_domain(&row));
             }
-        })
+        }
+        Ok(Aggregates { map })
+    }
+
+    /// The aggregate of a configuration (empty if it has none yet).
+    pub fn get(&mut self, config_id: i64) -> &mut Aggregate {
+        self.map.entry(config_id).or_default()
     }
 
     pub fn set(&mut self, config_id: i64, agg: Aggregate) {
         self.map.insert(config_id, agg);
     }
 
-    /// Finds stale extremes again and writes every aggregate and today's history row.
+    /// Finds stale extremes again among the stored facts, then writes every aggregate and
+    /// today's history row, each set with one multi-row statement.
     pub async fn write(
         mut self,
         db: &impl ConnectionTrait,
         now: DateTime<Utc>,
-    ) -> Result<BTreeSet<i64>, ProcessError> {
+    ) -> Result<(), ProcessError> {
         for (&config_id, agg) in self.map.iter_mut() {
             if agg.extremes_stale {
                 let (min, max) = extremes(db, config_id).await?;
                 agg.set_extremes(min, max);
             }
-            write_figures(db, config_id, agg, now).await?;
         }
-        Ok(self.map.into_keys().collect())
+        let now_ms = now.timestamp_millis();
+        let rows: Vec<pipeline_aggregate::ActiveModel> = self
+            .map
+            .iter()
+            .map(|(&config_id, a)| figures_row(config_id, a, now_ms))
+            .collect();
+        use pipeline_aggregate::Column as A;
+        for chunk in rows.chunks(200) {
+            pipeline_aggregate::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::column(A::ConfigId)
+                        .update_columns([
+                            A::Count,
+                            A::SumLeadMs,
+                            A::SumActiveMs,
+                            A::MinLeadMs,
+                            A::MinIssue,
+                            A::MaxLeadMs,
+                            A::MaxIssue,
+                            A::Wip,
+                            A::NeverActive,
+                            A::UnknownStart,
+                            A::NotStarted,
+                            A::Invalid,
+                            A::BelowThreshold,
+                            A::UpdatedAtMs,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
+        use pipeline_daily::Column as D;
+        let day = day_of(now);
+        let daily: Vec<pipeline_daily::ActiveModel> = rows
+            .into_iter()
+            .map(|r| pipeline_daily::ActiveModel {
+                id: NotSet,
+                config_id: r.config_id,
+                day: Set(day.clone()),
+                count: r.count,
+                sum_lead_ms: r.sum_lead_ms,
+                sum_active_ms: r.sum_active_ms,
+                min_lead_ms: r.min_lead_ms,
+                min_issue: r.min_issue,
+                max_lead_ms: r.max_lead_ms,
+                max_issue: r.max_issue,
+                wip: r.wip,
+                never_active: r.never_active,
+                unknown_start: r.unknown_start,
+                not_started: r.not_started,
+                invalid: r.invalid,
+                below_threshold: r.below_threshold,
+                updated_at_ms: r.updated_at_ms,
+            })
+            .collect();
+        for chunk in daily.chunks(200) {
+            pipeline_daily::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([D::ConfigId, D::Day])
+                        .update_columns([
+                            D::Count,
+                            D::SumLeadMs,
+                            D::SumActiveMs,
+                            D::MinLeadMs,
+                            D::MinIssue,
+                            D::MaxLeadMs,
+                            D::MaxIssue,
+                            D::Wip,
+                            D::NeverActive,
+                            D::UnknownStart,
+                            D::NotStarted,
+                            D::Invalid,
+                            D::BelowThreshold,
+                            D::UpdatedAtMs,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -261,14 +352,8 @@ pub fn day_of(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
-async fn write_figures(
-    db: &impl ConnectionTrait,
-    config_id: i64,
-    a: &Aggregate,
-    now: DateTime<Utc>,
-) -> Result<(), ProcessError> {
-    let now_ms = now.timestamp_millis();
-    let row = pipeline_aggregate::ActiveModel {
+fn figures_row(config_id: i64, a: &Aggregate, now_ms: i64) -> pipeline_aggregate::ActiveModel {
+    pipeline_aggregate::ActiveModel {
         config_id: Set(config_id),
         count: Set(a.count),
         sum_lead_ms: Set(a.sum_lead_ms),
@@ -284,77 +369,7 @@ async fn write_figures(
         invalid: Set(a.invalid),
         below_threshold: Set(a.below_threshold),
         updated_at_ms: Set(now_ms),
-    };
-    use pipeline_aggregate::Column as A;
-    let figures = [
-        A::Count,
-        A::SumLeadMs,
-        A::SumActiveMs,
-        A::MinLeadMs,
-        A::MinIssue,
-        A::MaxLeadMs,
-        A::MaxIssue,
-        A::Wip,
-        A::NeverActive,
-        A::UnknownStart,
-        A::NotStarted,
-        A::Invalid,
-        A::BelowThreshold,
-        A::UpdatedAtMs,
-    ];
-    pipeline_aggregate::Entity::insert(row.clone())
-        .on_conflict(
-            OnConflict::column(A::ConfigId)
-                .update_columns(figures)
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-
-    use pipeline_daily::Column as D;
-    let daily = pipeline_daily::ActiveModel {
-        id: NotSet,
-        config_id: Set(config_id),
-        day: Set(day_of(now)),
-        count: row.count,
-        sum_lead_ms: row.sum_lead_ms,
-        sum_active_ms: row.sum_active_ms,
-        min_lead_ms: row.min_lead_ms,
-        min_issue: row.min_issue,
-        max_lead_ms: row.max_lead_ms,
-        max_issue: row.max_issue,
-        wip: row.wip,
-        never_active: row.never_active,
-        unknown_start: row.unknown_start,
-        not_started: row.not_started,
-        invalid: row.invalid,
-        below_threshold: row.below_threshold,
-        updated_at_ms: row.updated_at_ms,
-    };
-    pipeline_daily::Entity::insert(daily)
-        .on_conflict(
-            OnConflict::columns([D::ConfigId, D::Day])
-                .update_columns([
-                    D::Count,
-                    D::SumLeadMs,
-                    D::SumActiveMs,
-                    D::MinLeadMs,
-                    D::MinIssue,
-                    D::MaxLeadMs,
-                    D::MaxIssue,
-                    D::Wip,
-                    D::NeverActive,
-                    D::UnknownStart,
-                    D::NotStarted,
-                    D::Invalid,
-                    D::BelowThreshold,
-                    D::UpdatedAtMs,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    }
 }
 
 /// The counted minimum and maximum of a configuration, each an index lookup: the extreme lead
