@@ -97,6 +97,22 @@ enum Command {
         /// Largest body accepted, in bytes.
         #[arg(long, default_value_t = ingest::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
+        /// Put accepted webhooks on this SQS queue and process it in the same process, as on
+        /// AWS (AWS_ENDPOINT_URL_SQS points at an emulator such as moto).
+        #[arg(long, env = "QUEUE_URL")]
+        queue_url: Option<String>,
+    },
+    /// Consumes an SQS queue of IssueEvents (what the processor Lambda does), deleting only
+    /// what was applied.
+    Process {
+        #[arg(long, env = "QUEUE_URL")]
+        queue_url: String,
+        /// Messages applied per transaction.
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+        /// Stop when the queue is empty instead of waiting for more.
+        #[arg(long)]
+        until_empty: bool,
     },
     /// Prints the figures per ART and pipeline configuration.
     Report {
@@ -222,6 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             webhook_token,
             insecure_no_auth,
             body_limit,
+            queue_url,
         } => {
             let auth = if insecure_no_auth {
                 tracing::warn!(
@@ -231,10 +248,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ingest::Auth::new(webhook_secret, webhook_token)?
             };
-            let mut state = ingest::IngestState::new(
-                std::sync::Arc::new(crate::local::LocalQueue::new(db)),
-                auth,
-            );
+            let queue: std::sync::Arc<dyn ingest::Queue> = match &queue_url {
+                None => std::sync::Arc::new(crate::local::LocalQueue::new(db.clone())),
+                Some(url) => {
+                    let client = crate::worker::Worker::client_from_env().await;
+                    let worker = crate::worker::Worker {
+                        client: client.clone(),
+                        queue_url: url.clone(),
+                        db: db.clone(),
+                        batch_size: 100,
+                        wait: std::time::Duration::from_secs(20),
+                    };
+                    tokio::spawn(async move {
+                        if let Err(e) = worker.run(false, std::future::pending()).await {
+                            tracing::error!(error = %format!("{e:#}"), "queue worker stopped");
+                        }
+                    });
+                    std::sync::Arc::new(ingest::SqsQueue::new(client, url.clone()))
+                }
+            };
+            let mut state = ingest::IngestState::new(queue, auth);
             state.body_limit = body_limit;
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
@@ -248,6 +281,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;
+        }
+        Command::Process {
+            queue_url,
+            batch_size,
+            until_empty,
+        } => {
+            let worker = crate::worker::Worker {
+                client: crate::worker::Worker::client_from_env().await,
+                queue_url,
+                db,
+                batch_size,
+                wait: std::time::Duration::from_secs(if until_empty { 1 } else { 20 }),
+            };
+            let t = worker
+                .run(until_empty, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            println!(
+                "{} messages: {} applied, {} duplicates, {} failed (left on the queue), {} batches \
+                 left on the queue while the database was unavailable",
+                t.received, t.applied, t.duplicates, t.failed, t.store_errors
+            );
         }
         Command::Replay { paths, .. } => {
             let summary = feed::replay(&db, &paths).await?;

@@ -10,3 +10,4 @@ pub mod feed;
 pub mod local;
 pub mod post;
 pub mod report;
+pub mod worker;

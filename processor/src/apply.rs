@@ -49,10 +49,13 @@ impl BatchReport {
         self.count(|r| matches!(r, EventResult::Duplicate))
     }
     pub fn failed(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.results.iter().enumerate().filter_map(|(i, r)| match r {
-            EventResult::Failed(why) => Some((i, why.as_str())),
-            _ => None,
-        })
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                EventResult::Failed(why) => Some((i, why.as_str())),
+                _ => None,
+            })
     }
     fn count(&self, f: impl Fn(&EventResult) -> bool) -> usize {
         self.results.iter().filter(|r| f(r)).count()
@@ -109,8 +112,11 @@ async fn apply_set(
     todo: &[usize],
     now: DateTime<Utc>,
 ) -> Result<Vec<EventResult>, ProcessError> {
-    let txn = db.begin().await?;
-    let ids: Vec<String> = todo.iter().map(|&i| events[i].delivery_id.clone()).collect();
+    let txn = crate::store::begin_write(db).await?;
+    let ids: Vec<String> = todo
+        .iter()
+        .map(|&i| events[i].delivery_id.clone())
+        .collect();
     let mut known = BTreeSet::new();
     for chunk in ids.chunks(CHUNK) {
         let rows: Vec<String> = delivery::Entity::find()
@@ -387,7 +393,7 @@ async fn apply_isolated(
     todo: &[usize],
     now: DateTime<Utc>,
 ) -> Result<Vec<EventResult>, ProcessError> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let mut results = Vec::with_capacity(todo.len());
     let mut touched: BTreeMap<i64, issue::Model> = BTreeMap::new();
     for &i in todo {
@@ -461,7 +467,11 @@ async fn apply_one(
         .next()
         .ok_or_else(|| ProcessError::Corrupt("inserted issue row not found".into()))?;
     if fold_event(&mut row, e) {
-        row.clone().into_active_model().reset_all().update(db).await?;
+        row.clone()
+            .into_active_model()
+            .reset_all()
+            .update(db)
+            .await?;
     }
     insert_transitions(db, transition_models(row.id, e)).await?;
     Ok(Some(row))
@@ -522,7 +532,11 @@ pub(crate) async fn refresh_facts(
             }
         }
         for (config_id, fact) in new {
-            deltas.push((config_id, None, Some(Contribution::of(&issue.issue_key, &fact))));
+            deltas.push((
+                config_id,
+                None,
+                Some(Contribution::of(&issue.issue_key, &fact)),
+            ));
             upserts.push(fact_model(config_id, issue, &fact));
         }
     }

@@ -8,7 +8,6 @@ use entities::{art, issue, lead_time_fact, pipeline_config};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use crate::ProcessError;
@@ -45,7 +44,7 @@ pub async fn apply_config(
     now: DateTime<Utc>,
 ) -> Result<ApplyConfigReport, ProcessError> {
     let now_ms = now.timestamp_millis();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let mut report = ApplyConfigReport::default();
     if prune {
         prune_unlisted(&txn, config, &mut report).await?;
@@ -293,7 +292,7 @@ pub async fn rebuild(
     code: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, ProcessError> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let catalog = Catalog::load(&txn).await?;
     let mut done = Vec::new();
     for art in &catalog.arts {

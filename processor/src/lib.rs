@@ -9,7 +9,9 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod dbconfig;
 pub mod retry;
+pub mod sqs;
 pub mod store;
 
 pub use apply::{BatchReport, EventResult, apply_batch};

@@ -3,17 +3,31 @@
 //! exponential backoff, bounded); see the README for why not `backoff`.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 
 use crate::ProcessError;
 
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
+/// How many retries this process has made (deadlocks and the like), for logs and benchmarks.
+pub fn retries() -> u64 {
+    RETRIES.load(Ordering::Relaxed)
+}
+
 /// Whether an error may succeed when tried again.
 pub fn is_transient(e: &ProcessError) -> bool {
     let ProcessError::Db(db) = e else {
         return false;
     };
+    if matches!(
+        db,
+        sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)
+    ) {
+        return true;
+    }
     let text = db.to_string();
     // MySQL/MariaDB 1213 deadlock, 1205 lock wait timeout; SQLite busy/locked; lost connections.
     [
@@ -28,6 +42,11 @@ pub fn is_transient(e: &ProcessError) -> bool {
         "Connection reset",
         "Broken pipe",
         "connection closed",
+        "Connection refused",
+        "error communicating with database",
+        "unexpected end of file",
+        "server has gone away",
+        "Lost connection",
     ]
     .iter()
     .any(|needle| text.contains(needle))
@@ -48,7 +67,10 @@ where
             .with_jitter(),
     )
     .when(is_transient)
-    .notify(|e, wait| tracing::warn!(what, error = %e, ?wait, "transient database error, retrying"))
+    .notify(|e, wait| {
+        let n = RETRIES.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(what, error = %e, ?wait, retries = n, "transient database error, retrying")
+    })
     .await
 }
 

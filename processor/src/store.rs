@@ -17,6 +17,32 @@ use sea_orm::{
 
 use crate::ProcessError;
 
+/// Begins a write transaction. On MySQL it reads committed data: once a processor holds an
+/// issue's row lock, its reads of that transitions and facts see what the previous
+/// holder committed (REPEATABLE READ would show a snapshot from before the lock was granted, and
+/// aggregates would move by a stale difference). On SQLite it takes the write lock at once, so
+/// that two processes never deadlock upgrading a read.
+pub async fn begin_write(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, ProcessError> {
+    use sea_orm::{
+        DbBackend, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    };
+    let options = match db.get_database_backend() {
+        DbBackend::Sqlite => TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        },
+        _ => TransactionOptions {
+            isolation_level: Some(IsolationLevel::ReadCommitted),
+            access_mode: None,
+            sqlite_transaction_mode: None,
+        },
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
 /// Every ART and configuration, with each configuration's rule read.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
@@ -202,8 +228,10 @@ impl Aggregates {
         db: &impl ConnectionTrait,
         config_ids: &BTreeSet<i64>,
     ) -> Result<Aggregates, ProcessError> {
-        let mut map: BTreeMap<i64, Aggregate> =
-            config_ids.iter().map(|&id| (id, Aggregate::default())).collect();
+        let mut map: BTreeMap<i64, Aggregate> = config_ids
+            .iter()
+            .map(|&id| (id, Aggregate::default()))
+            .collect();
         let ids: Vec<i64> = config_ids.iter().copied().collect();
         for chunk in ids.chunks(500) {
             for row in pipeline_aggregate::Entity::find()

@@ -5,5 +5,7 @@
 //! `TEST_MYSQL_URL`) and runs the `artflow` binary. The tests themselves are in `tests/`.
 
 pub mod moto;
+pub mod proxy;
 pub mod reference;
+pub mod stream;
 pub mod support;
