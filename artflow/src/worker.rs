@@ -102,6 +102,10 @@ impl Worker {
                 if until_empty {
                     return Ok(totals);
                 }
+                if self.wait.is_zero() {
+                    // Short polling: pause instead of asking again at once.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
                 continue;
             }
             totals.received += received.len();
