@@ -114,6 +114,13 @@ enum Command {
         #[arg(long)]
         until_empty: bool,
     },
+    /// Forgets processed delivery ids older than the retention (re-applying one later is
+    /// harmless: every change is idempotent on its own).
+    Prune {
+        /// Retention of processed delivery ids, in days.
+        #[arg(long, default_value_t = 30)]
+        deliveries_older_than_days: u32,
+    },
     /// Prints the figures per ART and pipeline configuration.
     Report {
         /// Only this ART (by abbreviation).
@@ -224,6 +231,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("recomputed {}", done.join(", "));
             }
+        }
+        Command::Prune {
+            deliveries_older_than_days,
+        } => {
+            let cutoff = Utc::now() - chrono::Duration::days(deliveries_older_than_days.into());
+            let n = processor::prune_deliveries(&db, cutoff).await?;
+            println!(
+                "forgot {n} delivery ids applied before {}",
+                cutoff.to_rfc3339()
+            );
         }
         Command::Import { files } => {
             let summary = feed::import(&db, &files).await?;

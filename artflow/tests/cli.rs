@@ -134,6 +134,22 @@ fn unreadable_inputs_fail_and_bad_issues_are_skipped() {
     );
     assert!(stdout.contains("has no `id`"), "{stdout}");
 
+    // Processed delivery ids are kept for the retention, then forgotten.
+    let kept = s.run(&["prune", "--deliveries-older-than-days", "1"]);
+    assert!(
+        text(&kept).0.contains("forgot 0 delivery ids"),
+        "{:?}",
+        text(&kept)
+    );
+    let gone = s.run(&["prune", "--deliveries-older-than-days", "0"]);
+    assert!(
+        text(&gone).0.contains("forgot 3 delivery ids"),
+        "{:?}",
+        text(&gone)
+    );
+    let again = s.run(&["import", &search]);
+    assert!(text(&again).0.contains("3 applied"), "{:?}", text(&again));
+
     let report = s.run(&["report", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
     let p = &json["arts"][0]["pipelines"][0];

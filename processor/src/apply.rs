@@ -150,20 +150,7 @@ async fn apply_set(
 
     // Deliveries. A concurrent processor may record the same one first: that is harmless, since
     // applying an event twice changes nothing.
-    let now_ms = now.timestamp_millis();
-    for chunk in fresh.chunks(CHUNK) {
-        delivery::Entity::insert_many(chunk.iter().map(|e| delivery::ActiveModel {
-            delivery_id: Set(e.delivery_id.clone()),
-            received_at_ms: Set(now_ms),
-        }))
-        .on_conflict(
-            OnConflict::column(delivery::Column::DeliveryId)
-                .do_nothing_on([delivery::Column::DeliveryId])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    }
+    record_deliveries(&txn, &fresh, now.timestamp_millis()).await?;
 
     // Issues: locked in id order, created where new, folded in memory, written back once.
     let mut by_issue: BTreeMap<(&str, &str), Vec<&IssueEvent>> = BTreeMap::new();
@@ -180,16 +167,7 @@ async fn apply_set(
         .map(|(_, list)| new_issue(list[0]))
         .collect();
     if !missing.is_empty() {
-        for chunk in missing.chunks(CHUNK) {
-            issue::Entity::insert_many(chunk.to_vec())
-                .on_conflict(
-                    OnConflict::columns([issue::Column::Site, issue::Column::JiraId])
-                        .do_nothing_on([issue::Column::Id])
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        insert_new_issues(&txn, missing).await?;
         rows = lock_issues(&txn, by_issue.keys().copied()).await?;
     }
     let mut changed = Vec::new();
@@ -242,6 +220,46 @@ async fn apply_set(
     refresh_facts(&txn, &issues, now).await?;
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// Records delivery ids as applied (a concurrent processor may have recorded one first).
+async fn record_deliveries(
+    db: &impl ConnectionTrait,
+    events: &[&IssueEvent],
+    now_ms: i64,
+) -> Result<(), ProcessError> {
+    for chunk in events.chunks(CHUNK) {
+        delivery::Entity::insert_many(chunk.iter().map(|e| delivery::ActiveModel {
+            delivery_id: Set(e.delivery_id.clone()),
+            received_at_ms: Set(now_ms),
+        }))
+        .on_conflict(
+            OnConflict::column(delivery::Column::DeliveryId)
+                .do_nothing_on([delivery::Column::DeliveryId])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts new issue rows; one another processor inserted first is left as it is.
+async fn insert_new_issues(
+    db: &impl ConnectionTrait,
+    rows: Vec<issue::ActiveModel>,
+) -> Result<(), ProcessError> {
+    for chunk in rows.chunks(CHUNK) {
+        issue::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([issue::Column::Site, issue::Column::JiraId])
+                    .do_nothing_on([issue::Column::Id])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The issues of these (site, id) keys, locked for this transaction, in id order.
@@ -438,28 +456,11 @@ async fn apply_one(
     {
         return Ok(None);
     }
-    delivery::Entity::insert(delivery::ActiveModel {
-        delivery_id: Set(e.delivery_id.clone()),
-        received_at_ms: Set(now_ms),
-    })
-    .on_conflict(
-        OnConflict::column(delivery::Column::DeliveryId)
-            .do_nothing_on([delivery::Column::DeliveryId])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    record_deliveries(db, &[e], now_ms).await?;
     let key = (e.issue.site.as_str(), e.issue.id.as_str());
     let mut rows = lock_issues(db, std::iter::once(key)).await?;
     if rows.is_empty() {
-        issue::Entity::insert(new_issue(e))
-            .on_conflict(
-                OnConflict::columns([issue::Column::Site, issue::Column::JiraId])
-                    .do_nothing_on([issue::Column::Id])
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+        insert_new_issues(db, vec![new_issue(e)]).await?;
         rows = lock_issues(db, std::iter::once(key)).await?;
     }
     let mut row = rows

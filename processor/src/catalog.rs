@@ -356,3 +356,17 @@ async fn rebuild_config(
     aggregates.write(db, now).await?;
     Ok(())
 }
+
+/// Forgets the delivery ids applied before `cutoff` (the retention of processed deliveries).
+/// A delivery arriving again after that is applied again, which changes nothing: transitions,
+/// snapshots and deletions are idempotent on their own.
+pub async fn prune_deliveries(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, ProcessError> {
+    let res = entities::delivery::Entity::delete_many()
+        .filter(entities::delivery::Column::ReceivedAtMs.lt(cutoff.timestamp_millis()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

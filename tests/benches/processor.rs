@@ -139,6 +139,27 @@ fn changes(n: u64) -> Vec<IssueEvent> {
         .collect()
 }
 
+/// Waits (at most 60 s) until InnoDB has written back the pages the load dirtied, so that the
+/// measurement is of the steady state, not of the load's write-back.
+async fn settle(db: &DatabaseConnection) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let dirty: String = row.try_get_by_index(1).unwrap();
+        if dirty.parse::<u64>().unwrap_or(0) < 100 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -207,6 +228,75 @@ async fn latency(db: &DatabaseConnection, base: &str, n: usize) -> Vec<f64> {
     out
 }
 
+/// Peak RSS (kB) of `artflow process --batch-size 100` draining the stream from moto.
+async fn processor_rss(moto: &Moto) -> Option<(u64, usize)> {
+    let bin = std::env::current_exe()
+        .ok()?
+        .parent()?
+        .parent()?
+        .join("artflow");
+    if !bin.exists() || !std::path::Path::new("/usr/bin/time").exists() {
+        eprintln!("RSS skipped: build target/release/artflow (cargo build --release -p artflow)");
+        return None;
+    }
+    let db = TestDb::mysql("bench").await.unwrap();
+    let s = stream(1);
+    configure(&db.db, &s.config_toml).await;
+    let url = moto.queue("rss").await;
+    let client = moto.client();
+    // 1,000 events: ten batches of 100 (moto's receive slows with the depth of its queue).
+    let events = &s.events[..1_000];
+    for chunk in events.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(serde_json::to_string(e).unwrap())
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        client
+            .send_message_batch()
+            .queue_url(&url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .unwrap();
+    }
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(&bin)
+        .args([
+            "--database-url",
+            &db.url,
+            "process",
+            "--queue-url",
+            &url,
+            "--batch-size",
+            "100",
+            "--until-empty",
+        ])
+        .env("AWS_ENDPOINT_URL_SQS", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())?;
+    println!("{}", String::from_utf8_lossy(&out.stdout).trim());
+    Some((rss, events.len()))
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -232,12 +322,21 @@ async fn main() {
     }
 
     // 2. Cost per event with 1,000 and 100,000 issues in one configuration; full recomputation.
+    //    The buffer pool is sized for the larger store (a dynamic setting).
     for n in [1_000u64, 100_000] {
         let db = TestDb::mysql("bench").await.unwrap();
+        db.db
+            .execute_unprepared("SET GLOBAL innodb_buffer_pool_size = 1073741824")
+            .await
+            .unwrap();
         configure(&db.db, ONE_CONFIG).await;
         let load = apply_all(&db.db, &population(n), 500).await;
+        settle(&db.db).await;
         let work = changes(n);
-        let took = apply_all(&db.db, &work, 100).await;
+        // The first tenth warms the caches and is not counted.
+        let (warm, work) = work.split_at(work.len() / 10);
+        apply_all(&db.db, warm, 100).await;
+        let took = apply_all(&db.db, work, 100).await;
         let per_event = took.as_secs_f64() * 1e6 / work.len() as f64;
         let started = Instant::now();
         processor::rebuild(&db.db, Some("BIG-FLOW"), Utc::now())
@@ -288,6 +387,12 @@ async fn main() {
         .await;
         let l = latency(&db.db, &server.base, 500).await;
         run.abort();
+        if let Some((rss, n)) = processor_rss(&moto).await {
+            println!(
+                "peak RSS of `artflow process --batch-size 100` over {n} events: {} MB",
+                rss / 1024
+            );
+        }
         println!(
             "latency via SQS (moto), 500 webhooks at 100/s: p50 {:.0} ms, p99 {:.0} ms",
             percentile(&l, 50.0),
