@@ -234,13 +234,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_webhook/header", |b| {
         b.iter(|| parse_webhook(black_box(&big), Some(HEADER)))
     });
-    g.bench_function("parse_webhook/sha256", |b| {
+    g.bench_function("parse_webhook/body_hash", |b| {
         b.iter(|| parse_webhook(black_box(&big), None))
     });
     g.bench_function("value_parse", |b| {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&big)).unwrap())
     });
-    g.bench_function("sha256_only", |b| {
+    g.bench_function("body_hash_only", |b| {
         b.iter(|| artflow_domain::jira::delivery_id(None, black_box(&big)))
     });
     g.finish();

@@ -156,7 +156,8 @@ fn every_shape_is_read_as_the_readme_says() {
     let Webhook::Event(hashed) = parse_webhook(&b, None).unwrap() else {
         panic!()
     };
-    assert!(hashed.delivery_id.starts_with("sha256:"));
+    assert!(hashed.delivery_id.starts_with("xxh3:"));
+    assert_eq!(hashed.delivery_id.len(), 5 + 32);
 }
 
 async fn story_prefix(shared: &Path, order: &[usize]) -> TestDb {
