@@ -281,7 +281,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             tracing::error!(error = %format!("{e:#}"), "queue worker stopped");
                         }
                     });
-                    std::sync::Arc::new(ingest::SqsQueue::new(client, url.clone()))
+                    let queue = ingest::SqsQueue::new(client, url.clone());
+                    queue.check().await?;
+                    std::sync::Arc::new(queue)
                 }
             };
             let mut state = ingest::IngestState::new(queue, auth);

@@ -31,6 +31,8 @@ pub struct Summary {
     pub incomplete: Vec<String>,
     /// Files (or bodies) that could not be read or parsed at all.
     pub unreadable: Vec<(String, String)>,
+    /// Where the bodies were posted (`replay --to`): counts are then the server's answers.
+    pub posted_to: Option<String>,
 }
 
 impl Summary {
@@ -42,6 +44,23 @@ impl Summary {
     }
 
     pub fn print(&self, noun: &str) {
+        if let Some(url) = &self.posted_to {
+            println!(
+                "{} file(s), {} {noun} posted to {url}: {} accepted (202), {} ignored (200), {} refused",
+                self.files,
+                self.items,
+                self.applied,
+                self.skipped.len(),
+                self.unreadable.len()
+            );
+            for (what, why) in &self.skipped {
+                println!("  ignored {what}: {why}");
+            }
+            for (what, why) in &self.unreadable {
+                eprintln!("refused {what}: {why}");
+            }
+            return;
+        }
         println!(
             "{} file(s), {} {noun}, {} events: {} applied, {} duplicates, {} skipped, {} failed, \
              {} unreadable",
@@ -320,7 +339,10 @@ pub fn webhook_event(
 /// `artflow replay --to URL`: posts the bodies to a running server and counts its answers.
 /// Bodies it refuses (4xx) are listed as unreadable input; a server error stops the run.
 pub async fn replay_to(poster: &crate::post::Poster, paths: &[PathBuf]) -> anyhow::Result<Summary> {
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        posted_to: Some(poster.url()),
+        ..Summary::default()
+    };
     for (name, body) in bodies(paths, &mut summary) {
         summary.items += 1;
         let answer = poster.post(&body).await?;

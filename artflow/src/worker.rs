@@ -56,8 +56,13 @@ impl Worker {
                 .wait_time_seconds(wait)
                 .send()
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(&e)))
-                .with_context(|| format!("cannot receive from {}", self.queue_url))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot receive from {}: {}",
+                        self.queue_url,
+                        ingest::sqs_error(&e)
+                    )
+                })?;
             let messages = got.messages();
             let n = messages.len();
             for m in messages {

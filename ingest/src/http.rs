@@ -41,17 +41,47 @@ impl IngestState {
 
 /// The ingest routes.
 pub fn router(state: IngestState) -> Router {
+    with_fallbacks(routes(state))
+}
+
+fn routes(state: IngestState) -> Router {
     Router::new()
         .route("/webhooks/jira", post(receive))
         .route("/healthz", get(healthz))
         .with_state(state)
 }
 
+/// JSON errors for unknown routes and methods, like every other error.
+fn with_fallbacks(router: Router) -> Router {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
 /// The routes as a Lambda behind API Gateway sees them: a REST API puts its stage in front of
 /// the path (`/prod/webhooks/jira`), an HTTP API's `$default` stage does not; both are served.
 pub fn lambda_router(state: IngestState) -> Router {
-    let routes = router(state);
-    Router::new().merge(routes.clone()).nest("/{stage}", routes)
+    let routes = routes(state);
+    with_fallbacks(Router::new().merge(routes.clone()).nest("/{stage}", routes))
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "no route {}; webhooks go to POST /webhooks/jira",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -13,4 +13,4 @@ pub mod queue;
 
 pub use auth::{Auth, AuthError};
 pub use http::{DEFAULT_BODY_LIMIT, IngestState, lambda_router, router};
-pub use queue::{Queue, QueueError, SqsQueue};
+pub use queue::{Queue, QueueError, SqsQueue, sqs_error};

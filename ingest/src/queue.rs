@@ -46,6 +46,48 @@ impl SqsQueue {
     }
 }
 
+/// One line for an SQS error: the service's code and message, or the transport's reason (never
+/// the SDK's debug dump of the raw response).
+pub fn sqs_error<E, R>(e: &aws_sdk_sqs::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sqs::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            format!(
+                "{}: {}",
+                err.code().unwrap_or("error"),
+                err.message().unwrap_or("no message")
+            )
+        }
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+impl SqsQueue {
+    /// Checks that the queue exists and answers, so that a wrong URL stops a server at start.
+    pub async fn check(&self) -> Result<(), QueueError> {
+        self.client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| QueueError(format!("SQS queue {}: {}", self.queue_url, sqs_error(&e))))
+    }
+}
+
 impl Queue for SqsQueue {
     fn enqueue<'a>(&'a self, event: &'a IssueEvent) -> QueueFuture<'a> {
         Box::pin(async move {
@@ -57,12 +99,7 @@ impl Queue for SqsQueue {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| {
-                    QueueError(format!(
-                        "SQS refused the event: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(&e)
-                    ))
-                })
+                .map_err(|e| QueueError(format!("SQS refused the event: {}", sqs_error(&e))))
         })
     }
 }

@@ -43,7 +43,20 @@ pub async fn handle_messages(
                 ids.push(m.id.clone());
             }
             Err(e) => {
-                tracing::error!(message_id = %m.id, error = %e, "message is not an IssueEvent");
+                #[derive(serde::Deserialize)]
+                struct Versioned {
+                    schema: Option<u32>,
+                }
+                let why = match serde_json::from_str::<Versioned>(&m.body) {
+                    Ok(Versioned { schema: Some(v) }) if v != domain::event::SCHEMA_VERSION => {
+                        format!(
+                            "event schema {v} is not supported (this build reads {})",
+                            domain::event::SCHEMA_VERSION
+                        )
+                    }
+                    _ => format!("message is not an IssueEvent: {e}"),
+                };
+                tracing::error!(message_id = %m.id, reason = %why, "message not applied");
                 handled.failed.push(m.id.clone());
             }
         }

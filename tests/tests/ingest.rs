@@ -381,6 +381,23 @@ async fn an_unavailable_queue_is_a_503_and_nothing_is_reported_accepted() {
     assert_eq!(status, 503, "{answer}");
     let json: serde_json::Value = serde_json::from_str(&answer).unwrap();
     assert_eq!(json["error"]["code"], "queue_unavailable");
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.len() < 400 && !message.contains("SdkBody"),
+        "{message}"
+    );
+
+    // Unknown routes and methods get the same JSON error shape.
+    let (status, answer) = http_post(&server.base, "/nowhere", &headers, b"{}")
+        .await
+        .unwrap();
+    assert_eq!(status, 404);
+    assert!(answer.contains("\"not_found\""), "{answer}");
+    let (status, answer) = http_post(&server.base, "/healthz", &headers, b"{}")
+        .await
+        .unwrap();
+    assert_eq!(status, 405);
+    assert!(answer.contains("\"method_not_allowed\""), "{answer}");
 }
 
 #[tokio::test]

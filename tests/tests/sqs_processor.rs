@@ -369,7 +369,8 @@ async fn the_lambda_names_exactly_the_messages_it_could_not_apply() {
     let good = serde_json::to_string(&s.events[0]).unwrap();
     let event: aws_lambda_events::event::sqs::SqsEvent =
         serde_json::from_value(serde_json::json!({
-            "Records": [record("m1", &good), record("m2", "{broken"), record("m3", &good)]
+            "Records": [record("m1", &good), record("m2", "{broken"), record("m3", &good),
+            record("m4", r#"{"schema": 99, "delivery_id": "x"}"#)]
         }))
         .unwrap();
     let response = processor::sqs::handle_sqs_event(&db.db, event).await;
@@ -378,5 +379,5 @@ async fn the_lambda_names_exactly_the_messages_it_could_not_apply() {
         .iter()
         .map(|f| f.item_identifier.clone())
         .collect();
-    assert_eq!(failed, ["m2"]);
+    assert_eq!(failed, ["m2", "m4"]);
 }
