@@ -157,9 +157,10 @@ async fn pipeline(
         })
         .collect();
     findings.sort_by(|a, b| a.issue.cmp(&b.issue));
-    let mean = (agg.count > 0).then(|| days(agg.sum_lead_ms) / agg.count as f64);
-    let flow = (spec.has_active_stages() && agg.count > 0 && agg.sum_lead_ms > 0)
-        .then(|| agg.sum_active_ms as f64 / agg.sum_lead_ms as f64);
+    // The arithmetic of the figures is the domain's, over the stored aggregate.
+    let figures = processor::store::to_domain(&agg);
+    let mean = figures.mean_days();
+    let flow = figures.flow_efficiency(spec.has_active_stages());
     Ok(PipelineReport {
         code: c.code.clone(),
         name: c.name.clone(),

@@ -354,7 +354,8 @@ impl Aggregates {
     }
 }
 
-fn to_domain(m: &pipeline_aggregate::Model) -> Aggregate {
+/// The domain's aggregate of a stored row.
+pub fn to_domain(m: &pipeline_aggregate::Model) -> Aggregate {
     let extreme = |ms: Option<i64>, key: &Option<String>| {
         ms.zip(key.clone())
             .map(|(lead_ms, key)| Extreme { lead_ms, key })
