@@ -8,11 +8,13 @@ use entities::{art, issue, lead_time_fact, pipeline_config};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::ProcessError;
 use crate::store::{
-    Aggregates, Catalog, CatalogArt, CatalogConfig, fact_model, issue_state, transitions_of,
+    Aggregates, Catalog, CatalogArt, CatalogConfig, fact_model, issue_state, stored_contribution,
+    transitions_of,
 };
 
 /// What `apply_config` did to one entry.
@@ -321,19 +323,23 @@ async fn rebuild_config(
     now: DateTime<Utc>,
 ) -> Result<(), ProcessError> {
     let config_id = config.model.id;
-    lead_time_fact::Entity::delete_many()
-        .filter(lead_time_fact::Column::ConfigId.eq(config_id))
-        .exec(db)
-        .await?;
+    // Serialized with processors, which lock an issue's row before reading its facts and lock
+    // aggregate rows after: the ART's issue rows are locked first (id order), the aggregate row
+    // last, and the aggregate is counted from every stored fact, so that an issue a processor
+    // added meanwhile is counted too.
     let issues = issue::Entity::find()
         .filter(issue::Column::ProjectKey.is_in(art.project_keys()))
         .filter(issue::Column::DeletedAtMs.is_null())
         .order_by_asc(issue::Column::Id)
+        .lock_exclusive()
         .all(db)
+        .await?;
+    lead_time_fact::Entity::delete_many()
+        .filter(lead_time_fact::Column::ConfigId.eq(config_id))
+        .exec(db)
         .await?;
     let ids: Vec<i64> = issues.iter().map(|i| i.id).collect();
     let mut transitions = transitions_of(db, &ids).await?;
-    let mut contributions = Vec::new();
     let mut rows = Vec::new();
     for issue in &issues {
         let state = issue_state(issue, &transitions.remove(&issue.id).unwrap_or_default())?;
@@ -341,7 +347,6 @@ async fn rebuild_config(
             continue;
         }
         let fact = rules::evaluate(&config.spec, &state);
-        contributions.push(Contribution::of(&issue.issue_key, &fact));
         rows.push(fact_model(config_id, issue, &fact));
     }
     let mut rows = rows.into_iter().peekable();
@@ -351,7 +356,15 @@ async fn rebuild_config(
             .exec_without_returning(db)
             .await?;
     }
-    let mut aggregates = Aggregates::default();
+    let mut aggregates =
+        Aggregates::lock(db, &std::collections::BTreeSet::from([config_id])).await?;
+    let contributions = lead_time_fact::Entity::find()
+        .filter(lead_time_fact::Column::ConfigId.eq(config_id))
+        .all(db)
+        .await?
+        .iter()
+        .map(stored_contribution)
+        .collect::<Result<Vec<Contribution>, _>>()?;
     aggregates.set(config_id, Aggregate::of(&contributions));
     aggregates.write(db, now).await?;
     Ok(())
