@@ -162,12 +162,6 @@ pub fn nearest_rank(sorted: &[Millis], p: f64) -> Option<Millis> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-/// The rank ⌈p·n/100⌉ (1-based) that [`nearest_rank`] reads, for a store to fetch directly.
-pub fn nearest_rank_index(n: usize, p: f64) -> Option<usize> {
-    (n > 0 && (0.0..=100.0).contains(&p))
-        .then(|| ((p * n as f64 / 100.0).ceil() as usize).clamp(1, n))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +197,6 @@ mod tests {
         assert_eq!(nearest_rank(&v, 100.0), Some(50));
         assert_eq!(nearest_rank(&v, 0.0), Some(15));
         assert_eq!(nearest_rank(&[], 50.0), None);
-        assert_eq!(nearest_rank_index(5, 50.0), Some(3));
     }
 
     #[test]

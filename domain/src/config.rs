@@ -33,12 +33,15 @@ pub struct Art {
 impl Art {
     /// Whether an issue of this Jira project belongs to the ART.
     pub fn owns_project(&self, project_key: &str) -> bool {
-        self.program_key.eq_ignore_ascii_case(project_key)
-            || self
-                .team_key
-                .as_deref()
-                .is_some_and(|k| k.eq_ignore_ascii_case(project_key))
+        owns_project(&self.program_key, self.team_key.as_deref(), project_key)
     }
+}
+
+/// Whether an issue of `project_key` belongs to the ART with these program and team keys
+/// (case-insensitively).
+pub fn owns_project(program_key: &str, team_key: Option<&str>, project_key: &str) -> bool {
+    program_key.eq_ignore_ascii_case(project_key)
+        || team_key.is_some_and(|k| k.eq_ignore_ascii_case(project_key))
 }
 
 /// One way of measuring an ART's lead time.

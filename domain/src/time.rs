@@ -43,16 +43,6 @@ pub fn parse_date_or_datetime(value: &str) -> Result<DateTime<Utc>, TimeError> {
     parse_datetime(v)
 }
 
-/// UTC milliseconds of an instant.
-pub fn millis(t: DateTime<Utc>) -> Millis {
-    t.timestamp_millis()
-}
-
-/// The instant of UTC milliseconds; `None` outside chrono's range.
-pub fn from_millis(ms: Millis) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-}
-
 /// Days as a float: milliseconds / 86,400,000.
 pub fn days(ms: i64) -> f64 {
     ms as f64 / MS_PER_DAY as f64
@@ -63,7 +53,7 @@ mod tests {
     use super::*;
 
     fn ms(s: &str) -> Millis {
-        millis(parse_date_or_datetime(s).unwrap())
+        parse_date_or_datetime(s).unwrap().timestamp_millis()
     }
 
     #[test]

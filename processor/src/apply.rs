@@ -42,12 +42,6 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
-    pub fn applied(&self) -> usize {
-        self.count(|r| matches!(r, EventResult::Applied))
-    }
-    pub fn duplicates(&self) -> usize {
-        self.count(|r| matches!(r, EventResult::Duplicate))
-    }
     pub fn failed(&self) -> impl Iterator<Item = (usize, &str)> {
         self.results
             .iter()
@@ -56,9 +50,6 @@ impl BatchReport {
                 EventResult::Failed(why) => Some((i, why.as_str())),
                 _ => None,
             })
-    }
-    fn count(&self, f: impl Fn(&EventResult) -> bool) -> usize {
-        self.results.iter().filter(|r| f(r)).count()
     }
 }
 

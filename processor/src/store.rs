@@ -71,9 +71,11 @@ impl CatalogArt {
     }
 
     fn owns(&self, project_key: &str) -> bool {
-        self.project_keys()
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(project_key))
+        domain::config::owns_project(
+            &self.art.program_key,
+            self.art.team_key.as_deref(),
+            project_key,
+        )
     }
 }
 
