@@ -6,6 +6,8 @@ const POLL_MS = 2000;
 const TOKEN_KEY = 'artflow.readToken';
 const PAGE_LIMIT = 500;
 const DAY_S = 86400;
+const SCATTER_HEIGHT = 330; // px
+const TREND_HEIGHT = 150; // px, each of the two trend charts
 
 // Figures of a pipeline, in display order. `key` is the API's field; `id` is the stable
 // data-figure name. A figure absent from the answer is not shown; a null one shows a dash.
@@ -370,7 +372,7 @@ function percentileLines(getLevels) {
 
 function scatterPlot(node, card) {
   const opts = {
-    ...sizeOf(node, 260),
+    ...sizeOf(node, SCATTER_HEIGHT),
     tzDate: TZ_UTC,
     scales: { x: { time: true, range: xRange }, y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.08] } },
     axes: [
@@ -395,38 +397,44 @@ function scatterPlot(node, card) {
   return new uPlot(opts, [[], []], node);
 }
 
-// The daily trend's lines; a line whose figure the history rows do not carry is left out.
-const TREND_SERIES = [
-  { key: 'count', label: 'Counted', scale: 'n', stroke: '#2b6cb0', fmt: 'int' },
-  { key: 'wip', label: 'WIP', scale: 'n', stroke: '#805ad5', fmt: 'int' },
-  { key: 'mean_days', label: 'Mean', scale: 'd', stroke: '#2f855a', dash: [4, 3], fmt: 'days' },
-  { key: 'p85_days', label: 'p85', scale: 'd', stroke: '#c05621', dash: [4, 3], fmt: 'days' },
+// The daily trend: two small charts on the same days, issues above and days below (one axis
+// each). A line whose figure the history rows do not carry is left out.
+const TREND_CHARTS = [
+  {
+    axis: 'Issues',
+    lines: [
+      { key: 'count', label: 'Counted', stroke: '#2b6cb0', fmt: 'int' },
+      { key: 'wip', label: 'WIP', stroke: '#805ad5', fmt: 'int' },
+    ],
+  },
+  {
+    axis: 'Days',
+    lines: [
+      { key: 'mean_days', label: 'Mean', stroke: '#2f855a', fmt: 'days' },
+      { key: 'p85_days', label: 'p85', stroke: '#c05621', fmt: 'days' },
+      { key: 'max_days', label: 'Longest', stroke: '#718096', dash: [3, 3], fmt: 'days' },
+    ],
+  },
 ];
 
-function trendPlot(node, lines) {
+function trendPlot(node, axis, lines) {
   const opts = {
-    ...sizeOf(node, 260),
+    ...sizeOf(node, TREND_HEIGHT),
     tzDate: TZ_UTC,
     scales: {
       x: { time: true, range: xRange },
-      n: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.15] },
-      d: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.15] },
+      y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.15] },
     },
-    axes: [
-      DATE_AXIS,
-      { scale: 'n', label: 'Issues', stroke: '#4a5568', grid: { stroke: '#edf0f4' }, size: 48 },
-      { scale: 'd', label: 'Days', side: 1, stroke: '#4a5568', grid: { show: false }, size: 48 },
-    ],
-    cursor: { drag: { x: false, y: false } },
+    axes: [DATE_AXIS, { label: axis, stroke: '#4a5568', grid: { stroke: '#edf0f4' }, size: 52 }],
+    cursor: { drag: { x: false, y: false }, sync: { key: node.dataset.sync } },
     series: [
       { label: 'Day', value: (_u, v) => (v === null ? '—' : isoDay(new Date(v * 1000))) },
       ...lines.map((l) => ({
         label: l.label,
-        scale: l.scale,
         stroke: l.stroke,
         width: 2,
         dash: l.dash,
-        points: { show: true, size: l.scale === 'n' ? 6 : 5 },
+        points: { show: true, size: 8 },
         value: (_u, v) => fmtValue(v, l.fmt),
       })),
     ],
@@ -441,6 +449,7 @@ class Card {
     this.code = pipeline.code;
     this.percentiles = [];
     this.scatterKeys = [];
+    this.scatterRange = null; // [first, last] completion day
     this.signatures = {};
     this.observers = [];
     const id = `card-${this.code.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -449,7 +458,7 @@ class Card {
     this.ruleChip = el('span', { class: 'chip rule' });
     this.figures = el('dl', { class: 'figures' });
     this.notCounted = el('p', { class: 'not-counted', 'data-figure': 'not_counted' });
-    this.scatterNode = el('div', { class: 'plot' });
+    this.scatterNode = el('div', { class: 'plot', role: 'img' });
     this.scatterEmpty = el('p', { class: 'plot-empty', hidden: true, text: 'No counted issue in this window.' });
     this.scatter = el(
       'figure',
@@ -458,7 +467,12 @@ class Card {
       this.scatterNode,
       this.scatterEmpty,
     );
-    this.trendNode = el('div', { class: 'plot' });
+    this.trendNode = el('div', { class: 'trend-plots', role: 'img' });
+    this.trendCharts = TREND_CHARTS.map((spec) => {
+      const node = el('div', { class: 'plot small', 'data-sync': `trend-${this.code}` });
+      this.trendNode.append(node);
+      return { spec, node, plot: null, observer: null, keys: '' };
+    });
     this.trendEmpty = el('p', { class: 'plot-empty', hidden: true, text: 'No daily history in this window yet.' });
     this.trendSub = el('span', { class: 'sub', text: 'the figures at the end of each day they changed' });
     this.trend = el(
@@ -492,20 +506,21 @@ class Card {
       this.issues,
     );
     this.scatterPlot = null;
-    this.trendPlot = null;
   }
 
   // Charts are made once the card is in the document (uPlot measures its container).
   mount() {
     this.scatterPlot = scatterPlot(this.scatterNode, this);
-    this.observers.push(watchSize(this.scatterPlot, this.scatterNode, 260));
+    this.observers.push(watchSize(this.scatterPlot, this.scatterNode, SCATTER_HEIGHT));
   }
 
   destroy() {
     for (const o of this.observers) o.disconnect();
-    this.trendObserver?.disconnect();
     this.scatterPlot?.destroy();
-    this.trendPlot?.destroy();
+    for (const c of this.trendCharts) {
+      c.observer?.disconnect();
+      c.plot?.destroy();
+    }
     this.node.remove();
   }
 
@@ -530,6 +545,7 @@ class Card {
     if (this.differs('percentiles', levels)) {
       this.percentiles = levels;
       this.scatterPlot?.redraw(false, false);
+      this.describeScatter();
     }
     if (this.differs('extras', [p.throughput, p.aging, p.rework, p.distribution])) this.renderExtras(p);
   }
@@ -597,6 +613,8 @@ class Card {
     this.scatterEmpty.hidden = done.length > 0;
     this.scatterNode.hidden = done.length === 0;
     this.scatterPlot?.setData([done.map((i) => i.x), done.map((i) => i.lead_days)]);
+    this.scatterRange = done.length ? [done[0].end.slice(0, 10), done[done.length - 1].end.slice(0, 10)] : null;
+    this.describeScatter();
     this.issueSummary.textContent = `${done.length} counted issue${done.length === 1 ? '' : 's'}`;
     const byLead = [...done].sort((a, b) => b.lead_days - a.lead_days || a.key.localeCompare(b.key));
     this.issueRows.replaceChildren(
@@ -612,24 +630,40 @@ class Card {
     );
   }
 
+  // The scatterplot in words, for screen readers (the table below lists every issue).
+  describeScatter() {
+    const n = Number(this.scatter.dataset.points);
+    const lines = this.percentiles.map((l) => `${l.label} ${fmtDays(l.value)}`).join(', ');
+    this.scatterNode.setAttribute('aria-label', this.scatterRange
+      ? `Lead times of ${n} counted issues completed from ${this.scatterRange[0]} to ${this.scatterRange[1]}${lines ? `; ${lines}` : ''}`
+      : 'No counted issue');
+  }
+
   setHistory(rows, windowLabel) {
     const mine = rows.filter((r) => r.code === this.code).sort((a, b) => (a.day < b.day ? -1 : 1));
     this.trendSub.textContent = `the figures at the end of each day they changed (${windowLabel})`;
     if (!this.differs('history', mine)) return;
     this.trend.dataset.days = String(mine.length);
+    const last = mine[mine.length - 1];
+    this.trendNode.setAttribute('aria-label', last
+      ? `Daily figures on ${mine.length} day${mine.length === 1 ? '' : 's'} from ${mine[0].day} to ${last.day}; on ${last.day}: ${last.count} counted, ${last.wip} in progress, mean ${fmtDays(last.mean_days)}`
+      : 'No daily history');
     this.trendEmpty.hidden = mine.length > 0;
     this.trendNode.hidden = mine.length === 0;
     if (mine.length === 0) return;
-    const lines = TREND_SERIES.filter((l) => mine.some((r) => l.key in r));
-    const keys = lines.map((l) => l.key).join();
-    if (!this.trendPlot || this.trendKeys !== keys) {
-      this.trendObserver?.disconnect();
-      this.trendPlot?.destroy();
-      this.trendPlot = trendPlot(this.trendNode, lines);
-      this.trendObserver = watchSize(this.trendPlot, this.trendNode, 260);
-      this.trendKeys = keys;
+    const days = mine.map((r) => dayToSeconds(r.day));
+    for (const c of this.trendCharts) {
+      const lines = c.spec.lines.filter((l) => mine.some((r) => l.key in r));
+      const keys = lines.map((l) => l.key).join();
+      if (!c.plot || c.keys !== keys) {
+        c.observer?.disconnect();
+        c.plot?.destroy();
+        c.plot = trendPlot(c.node, c.spec.axis, lines);
+        c.observer = watchSize(c.plot, c.node, TREND_HEIGHT);
+        c.keys = keys;
+      }
+      c.plot.setData([days, ...lines.map((l) => mine.map((r) => r[l.key] ?? null))]);
     }
-    this.trendPlot.setData([mine.map((r) => dayToSeconds(r.day)), ...lines.map((l) => mine.map((r) => r[l.key] ?? null))]);
   }
 }
 

@@ -98,18 +98,23 @@ const DAY_MS = 86_400_000;
 const jiraTime = (ms) => new Date(ms).toISOString().replace('Z', '+0000'); // 2016-01-05T10:00:00.000+0000
 const isWip = (outcome) => /progress|wip/i.test(String(outcome));
 
+// A configuration's status rule: `spec.rule` of GET /arts/{abbr} (`{stages, start, done, active}`).
+const statusRule = (config) => (config.rule === 'status' ? config.spec?.rule ?? null : null);
+
 // An issue in progress under a status-rule configuration, with a known start, and what moving
-// it to the configuration's first done status takes. Searched in the API's order.
+// it to the configuration's first done status takes.
 async function findIssueToComplete(arts) {
-  for (const art of arts) {
+  // The ART with the most configurations first (more cards to check), then in the API's order.
+  const order = [...arts].sort((a, b) => b.configs.length - a.configs.length);
+  for (const art of order) {
     const detail = await api(`/arts/${encodeURIComponent(art.abbreviation)}`);
     for (const config of detail.configs) {
-      if (config.rule !== 'status' || !config.spec?.done?.length) continue;
+      if (!statusRule(config)?.done?.length) continue;
       const wip = (await allIssues(art.abbreviation, config.code)).filter((i) => isWip(i.outcome) && i.start);
       for (const issue of wip) {
         const timeline = (await api(`/issues/${encodeURIComponent(issue.key)}/timeline`)).issues.find((t) => !t.deleted);
         if (!timeline) continue;
-        if (config.spec.done.includes(timeline.status)) continue;
+        if (statusRule(config).done.includes(timeline.status)) continue;
         return { art, config, issue, timeline };
       }
     }
@@ -125,7 +130,7 @@ function webhookFor({ config, issue, timeline }) {
   );
   const threshold = (config.spec.min_lead_time_days ?? 0) * DAY_MS;
   const end = Math.max(last + DAY_MS, Date.parse(issue.start) + threshold + DAY_MS);
-  const done = config.spec.done[0];
+  const done = statusRule(config).done[0];
   const ids = timeline.transitions.map((t) => Number(t.history_id)).filter(Number.isFinite);
   const historyId = String(Math.max(9_000_000, ...ids) + 1);
   const body = {
@@ -242,7 +247,7 @@ async function main() {
   check(target, 'no issue in progress under a status-rule configuration with a known start: nothing a webhook could complete');
   const abbr = target.art.abbreviation;
   const code = target.config.code;
-  step(`will complete ${target.issue.key} (${target.timeline.status} → ${target.config.spec.done[0]}) under ${code} of ${abbr}`);
+  step(`will complete ${target.issue.key} (${target.timeline.status} → ${statusRule(target.config).done[0]}) under ${code} of ${abbr}`);
 
   const userDataDir = mkdtempSync(join(tmpdir(), 'artflow-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
