@@ -79,8 +79,8 @@ enum Command {
         )]
         token: Option<String>,
     },
-    /// Serves POST /webhooks/jira on the embedded database: each accepted webhook is applied
-    /// before it is answered.
+    /// Serves POST /webhooks/jira, the read API and the dashboard (http://ADDRESS/) on the
+    /// database: each accepted webhook is applied before it is answered.
     Serve {
         #[arg(long, default_value = "127.0.0.1:3000")]
         bind: std::net::SocketAddr,
@@ -101,6 +101,8 @@ enum Command {
         /// AWS (AWS_ENDPOINT_URL_SQS points at an emulator such as moto).
         #[arg(long, env = "QUEUE_URL")]
         queue_url: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
     },
     /// Consumes an SQS queue of IssueEvents (what the processor Lambda does), deleting only
     /// what was applied.
@@ -141,6 +143,35 @@ enum Command {
     },
 }
 
+/// The read API's settings (`artflow serve`).
+#[derive(clap::Args)]
+struct ApiArgs {
+    /// Require `Authorization: Bearer TOKEN` on every data read.
+    #[arg(long, env = "ARTFLOW_READ_TOKEN", hide_env_values = true)]
+    read_token: Option<String>,
+    /// Enable PUT /admin/config with `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "ARTFLOW_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// An origin allowed to read the API from a browser (CORS), e.g. https://dash.example.com;
+    /// repeat for several. None by default.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+    /// How long, in milliseconds, a read trusts the data version it read from the database.
+    #[arg(long, default_value_t = 1000)]
+    freshness_ms: u64,
+}
+
+impl ApiArgs {
+    fn settings(self) -> api::ApiSettings {
+        api::ApiSettings {
+            read_token: self.read_token,
+            admin_token: self.admin_token,
+            cors_origins: self.cors_origins,
+            freshness: std::time::Duration::from_millis(self.freshness_ms),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Applies a TOML configuration: adds and changes what it lists, leaves the rest alone,
@@ -152,6 +183,18 @@ enum ConfigCommand {
         /// figures (to rename or drop one). Stored issues are kept.
         #[arg(long)]
         prune: bool,
+        /// Apply it to a running artflow (a deployment's API URL, or artflow serve) through
+        /// PUT /admin/config instead of the database.
+        #[arg(long)]
+        api: Option<String>,
+        /// The admin token of that API.
+        #[arg(
+            long,
+            env = "ARTFLOW_ADMIN_TOKEN",
+            hide_env_values = true,
+            requires = "api"
+        )]
+        admin_token: Option<String>,
     },
     /// Checks a TOML configuration without touching the database.
     Check {
@@ -187,6 +230,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Config {
+        command:
+            ConfigCommand::Apply {
+                file,
+                prune,
+                api: Some(url),
+                admin_token,
+            },
+    } = &cli.command
+    {
+        let config = read_config(file)?;
+        let text = std::fs::read(file)
+            .with_context(|| format!("cannot read the configuration {}", file.display()))?;
+        let token = admin_token
+            .as_deref()
+            .context("--api needs the admin token: --admin-token or ARTFLOW_ADMIN_TOKEN")?;
+        let applied = crate::post::put_config(url, token, text, *prune).await?;
+        let pipelines: usize = config.arts.iter().map(|a| a.pipelines.len()).sum();
+        for c in &applied.changes {
+            match &c.detail {
+                Some(d) => println!("{}: {} ({d})", c.what, c.change),
+                None => println!("{}: {}", c.what, c.change),
+            }
+        }
+        if !applied.recomputed.is_empty() {
+            println!("recomputed {}", applied.recomputed.join(", "));
+        }
+        println!(
+            "applied {} ({} ART(s), {pipelines} pipeline configuration(s)) to {url}",
+            file.display(),
+            config.arts.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Demo { keep, seed, format } = cli.command {
         return run_demo(keep, seed, format).await;
     }
@@ -210,7 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate => println!("database {} is up to date", db::redact(&cli.database_url)),
         Command::Config {
-            command: ConfigCommand::Apply { file, prune },
+            command: ConfigCommand::Apply { file, prune, .. },
         } => {
             let config = read_config(&file)?;
             let report = processor::apply_config(&db, &config, prune, Utc::now())
@@ -256,7 +333,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             insecure_no_auth,
             body_limit,
             queue_url,
+            api,
         } => {
+            let api_state = api::ApiState::new(db.clone(), api.settings());
             let auth = if insecure_no_auth {
                 tracing::warn!(
                     "--insecure-no-auth: accepting unauthenticated webhooks (local demos only)"
@@ -266,7 +345,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ingest::Auth::new(webhook_secret, webhook_token)?
             };
             let queue: std::sync::Arc<dyn ingest::Queue> = match &queue_url {
-                None => std::sync::Arc::new(crate::local::LocalQueue::new(db.clone())),
+                None => {
+                    // A 2xx means applied: the next read sees it, whatever the freshness.
+                    let reads = api_state.clone();
+                    std::sync::Arc::new(
+                        crate::local::LocalQueue::new(db.clone())
+                            .on_applied(move || reads.invalidate()),
+                    )
+                }
                 Some(url) => {
                     let client = crate::worker::Worker::client_from_env().await;
                     let worker = crate::worker::Worker {
@@ -292,10 +378,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             eprintln!(
-                "artflow serving on http://{}: POST /webhooks/jira, GET /healthz",
-                listener.local_addr()?
+                "artflow serving on http://{addr}: the dashboard at http://{addr}/, \
+                 POST /webhooks/jira, the API described at GET /openapi.json",
+                addr = listener.local_addr()?
             );
-            axum::serve(listener, ingest::router(state))
+            let app = ingest::http::with_fallbacks(
+                ingest::http::routes(state).merge(api::routes(api_state)),
+                "the API is described at GET /openapi.json",
+            );
+            axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

@@ -10,11 +10,21 @@ use sea_orm::DatabaseConnection;
 
 pub struct LocalQueue {
     db: DatabaseConnection,
+    on_applied: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl LocalQueue {
     pub fn new(db: DatabaseConnection) -> LocalQueue {
-        LocalQueue { db }
+        LocalQueue {
+            db,
+            on_applied: None,
+        }
+    }
+
+    /// Calls `f` after each event is applied (`artflow serve` refreshes its reads).
+    pub fn on_applied(mut self, f: impl Fn() + Send + Sync + 'static) -> LocalQueue {
+        self.on_applied = Some(Box::new(f));
+        self
     }
 }
 
@@ -28,7 +38,13 @@ impl Queue for LocalQueue {
             .await
             .map_err(|e| QueueError(format!("the database refused the event: {e}")))?;
             match report.results.into_iter().next() {
-                Some(EventResult::Applied | EventResult::Duplicate) => Ok(()),
+                Some(EventResult::Applied) => {
+                    if let Some(f) = &self.on_applied {
+                        f();
+                    }
+                    Ok(())
+                }
+                Some(EventResult::Duplicate) => Ok(()),
                 Some(EventResult::Failed(why)) => Err(QueueError(why)),
                 None => Err(QueueError("the event was not applied".into())),
             }

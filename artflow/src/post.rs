@@ -15,11 +15,71 @@ pub struct Posted {
     pub body: String,
 }
 
+type HttpsClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<axum::body::Bytes>,
+>;
+
+fn https_client() -> anyhow::Result<HttpsClient> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .context("cannot load the system's root certificates")?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
+/// `artflow config apply FILE --api URL`: the TOML to `PUT {URL}/admin/config`.
+pub async fn put_config(
+    api: &str,
+    admin_token: &str,
+    toml: Vec<u8>,
+    prune: bool,
+) -> anyhow::Result<api::AppliedConfig> {
+    let base = api.trim_end_matches('/');
+    let url: axum::http::Uri = format!(
+        "{base}/admin/config{}",
+        if prune { "?prune=true" } else { "" }
+    )
+    .parse()
+    .with_context(|| format!("{api:?} is not a URL"))?;
+    anyhow::ensure!(
+        matches!(url.scheme_str(), Some("http" | "https")),
+        "{api} is not an http(s) URL"
+    );
+    let req = axum::http::Request::put(url.clone())
+        .header("content-type", "application/toml")
+        .header("authorization", format!("Bearer {admin_token}"))
+        .header("user-agent", concat!("artflow/", env!("CARGO_PKG_VERSION")))
+        .body(Full::new(axum::body::Bytes::from(toml)))?;
+    let (status, body) = send(&https_client()?, req, &url).await?;
+    if status != 200 {
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or(body);
+        anyhow::bail!("{url} answered {status}: {message}");
+    }
+    serde_json::from_str(&body).with_context(|| format!("{url} answered 200 with {body:?}"))
+}
+
+async fn send(
+    client: &HttpsClient,
+    req: axum::http::Request<Full<axum::body::Bytes>>,
+    url: &axum::http::Uri,
+) -> anyhow::Result<(u16, String)> {
+    let resp = tokio::time::timeout(Duration::from_secs(30), client.request(req))
+        .await
+        .with_context(|| format!("{url} did not answer within 30 s"))?
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
 pub struct Poster {
-    client: Client<
-        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-        Full<axum::body::Bytes>,
-    >,
+    client: HttpsClient,
     url: axum::http::Uri,
     secret: Option<String>,
     token: Option<String>,
@@ -40,14 +100,8 @@ impl Poster {
         } else {
             url
         };
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .context("cannot load the system's root certificates")?
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Poster {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client: https_client()?,
             url,
             secret,
             token,
@@ -75,15 +129,7 @@ impl Poster {
             req = req.header("x-artflow-token", token);
         }
         let req = req.body(Full::new(axum::body::Bytes::copy_from_slice(body)))?;
-        let resp = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
-            .await
-            .with_context(|| format!("{} did not answer within 30 s", self.url))?
-            .with_context(|| format!("cannot reach {}", self.url))?;
-        let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await?.to_bytes();
-        Ok(Posted {
-            status,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+        let (status, body) = send(&self.client, req, &self.url).await?;
+        Ok(Posted { status, body })
     }
 }

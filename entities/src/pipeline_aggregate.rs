@@ -21,6 +21,8 @@ pub struct Model {
     pub invalid: i64,
     pub below_threshold: i64,
     pub updated_at_ms: i64,
+    /// Incremented by every write: the read API's cache and ETags follow it.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

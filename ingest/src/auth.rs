@@ -128,7 +128,8 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Equal contents, in time that depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality of two secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

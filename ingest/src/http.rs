@@ -39,41 +39,46 @@ impl IngestState {
     }
 }
 
-/// The ingest routes.
+/// The ingest routes, with `GET /healthz`.
 pub fn router(state: IngestState) -> Router {
-    with_fallbacks(routes(state))
+    with_fallbacks(with_health(routes(state)), HINT)
 }
 
-fn routes(state: IngestState) -> Router {
+fn with_health(router: Router) -> Router {
+    router.route("/healthz", get(healthz))
+}
+
+const HINT: &str = "webhooks go to POST /webhooks/jira";
+
+/// `POST /webhooks/jira` alone, to be merged with other routes (`artflow serve`).
+pub fn routes(state: IngestState) -> Router {
     Router::new()
         .route("/webhooks/jira", post(receive))
-        .route("/healthz", get(healthz))
         .with_state(state)
 }
 
-/// JSON errors for unknown routes and methods, like every other error.
-fn with_fallbacks(router: Router) -> Router {
+/// JSON errors for unknown routes and methods, like every other error; `hint` says where to go.
+pub fn with_fallbacks(router: Router, hint: &'static str) -> Router {
     router
-        .fallback(not_found)
+        .fallback(move |uri: axum::http::Uri| async move {
+            error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no route {}; {hint}", uri.path()),
+            )
+        })
         .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// The routes as a Lambda behind API Gateway sees them: a REST API puts its stage in front of
 /// the path (`/prod/webhooks/jira`), an HTTP API's `$default` stage does not; both are served.
-pub fn lambda_router(state: IngestState) -> Router {
-    let routes = routes(state);
-    with_fallbacks(Router::new().merge(routes.clone()).nest("/{stage}", routes))
+pub fn staged(routes: Router) -> Router {
+    Router::new().merge(routes.clone()).nest("/{stage}", routes)
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!(
-            "no route {}; webhooks go to POST /webhooks/jira",
-            uri.path()
-        ),
-    )
+/// The ingest routes for Lambda (see [`staged`]).
+pub fn lambda_router(state: IngestState) -> Router {
+    with_fallbacks(staged(with_health(routes(state))), HINT)
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
@@ -84,7 +89,8 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     )
 }
 
-async fn healthz() -> Json<serde_json::Value> {
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 

@@ -9,7 +9,7 @@ use entities::{
     art, issue, lead_time_fact, pipeline_aggregate, pipeline_config, pipeline_daily,
     status_transition,
 };
-use sea_orm::sea_query::{Expr, Func, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -298,6 +298,7 @@ impl Aggregates {
                             A::BelowThreshold,
                             A::UpdatedAtMs,
                         ])
+                        .value(A::Version, Expr::col(A::Version).add(1))
                         .to_owned(),
                 )
                 .exec_without_returning(db)
@@ -400,6 +401,7 @@ fn figures_row(config_id: i64, a: &Aggregate, now_ms: i64) -> pipeline_aggregate
         invalid: Set(a.invalid),
         below_threshold: Set(a.below_threshold),
         updated_at_ms: Set(now_ms),
+        version: Set(1),
     }
 }
 
