@@ -1,7 +1,10 @@
-//! Retrying what a database refuses only for now: deadlocks, lock-wait timeouts, a busy SQLite
-//! file, a dropped connection. The one retry helper of artflow, over `backon` (jittered
-//! exponential backoff, bounded); see the README for why not `backoff`.
+//! Retrying what fails only for now, the one retry helper of artflow, over `backon` (jittered
+//! exponential backoff, bounded; see the README for why not `backoff`). [`retry`] is the general
+//! form: the caller says which errors are transient and whether the other side named a wait (an
+//! HTTP `Retry-After`). [`with_retry`] is its use for the database: deadlocks, lock-wait
+//! timeouts, a busy SQLite file, a dropped connection.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,12 +15,84 @@ use crate::ProcessError;
 
 static RETRIES: AtomicU64 = AtomicU64::new(0);
 
-/// How many retries this process has made (deadlocks and the like), for logs and benchmarks.
+/// How many retries this process has made (deadlocks, throttled requests and the like), for
+/// logs and benchmarks.
 pub fn retries() -> u64 {
     RETRIES.load(Ordering::Relaxed)
 }
 
-/// Whether an error may succeed when tried again.
+/// What [`retry`] does after an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// It will fail again: give up now.
+    Permanent,
+    /// It may succeed later: wait the next backoff delay.
+    Transient,
+    /// The other side asked for this wait (e.g. `Retry-After`): wait at least that long, at
+    /// most the policy's `max_delay`, and not less than the next backoff delay.
+    After(Duration),
+}
+
+/// How often and how long [`retry`] waits: `attempts` tries in all, delays from `min_delay`
+/// doubling (jittered) up to `max_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub attempts: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Policy {
+    /// The database's: 25 ms doubling, capped at 2 s.
+    pub fn database(attempts: usize) -> Policy {
+        Policy {
+            attempts,
+            min_delay: Duration::from_millis(25),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Runs `op` until it succeeds, `classify` calls its error permanent, or `policy.attempts` tries
+/// were made. Each retry is logged with `what` and counted in [`retries`].
+pub async fn retry<T, E, F, Fut>(
+    what: &str,
+    policy: Policy,
+    classify: impl Fn(&E) -> Verdict,
+    op: F,
+) -> Result<T, E>
+where
+    E: Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let classify = &classify;
+    op.retry(
+        ExponentialBuilder::default()
+            .with_min_delay(policy.min_delay)
+            .with_max_delay(policy.max_delay)
+            .with_max_times(policy.attempts.saturating_sub(1))
+            .with_jitter(),
+    )
+    .when(|e| classify(e) != Verdict::Permanent)
+    .adjust(move |e, next| delay(classify(e), next, policy))
+    .notify(|e, wait| {
+        let n = RETRIES.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(what, error = %e, ?wait, retries = n, "transient error, retrying")
+    })
+    .await
+}
+
+/// The wait before the next try: the backoff's `next` (`None` once the tries are used up), or,
+/// when the other side asked for a wait, that wait capped at `max_delay`, never below `next`.
+fn delay(verdict: Verdict, next: Option<Duration>, policy: Policy) -> Option<Duration> {
+    match (verdict, next) {
+        (Verdict::After(asked), Some(next)) => Some(asked.min(policy.max_delay).max(next)),
+        (_, next) => next,
+    }
+}
+
+/// Whether a database error may succeed when tried again.
 pub fn is_transient(e: &ProcessError) -> bool {
     let ProcessError::Db(db) = e else {
         return false;
@@ -52,25 +127,25 @@ pub fn is_transient(e: &ProcessError) -> bool {
     .any(|needle| text.contains(needle))
 }
 
-/// Runs `op` until it succeeds, fails for good, or `attempts` tries were made; each retry waits
-/// an exponentially growing, jittered delay (25 ms doubling, capped at 2 s). Retries are logged.
+/// Runs a database operation until it succeeds, fails for good, or `attempts` tries were made
+/// ([`Policy::database`] delays; only [`is_transient`] errors are retried).
 pub async fn with_retry<T, F, Fut>(what: &str, attempts: usize, op: F) -> Result<T, ProcessError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ProcessError>>,
 {
-    op.retry(
-        ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(25))
-            .with_max_delay(Duration::from_secs(2))
-            .with_max_times(attempts.saturating_sub(1))
-            .with_jitter(),
+    retry(
+        what,
+        Policy::database(attempts),
+        |e| {
+            if is_transient(e) {
+                Verdict::Transient
+            } else {
+                Verdict::Permanent
+            }
+        },
+        op,
     )
-    .when(is_transient)
-    .notify(|e, wait| {
-        let n = RETRIES.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::warn!(what, error = %e, ?wait, retries = n, "transient database error, retrying")
-    })
     .await
 }
 
@@ -119,5 +194,79 @@ mod tests {
         .await;
         assert!(out.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_wait_the_other_side_asks_for_is_honoured_within_the_cap() {
+        let policy = Policy {
+            attempts: 5,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        };
+        let ms = Duration::from_millis;
+        let secs = Duration::from_secs;
+        // Retry-After: 1 after a 500 ms backoff step: one second.
+        assert_eq!(
+            delay(Verdict::After(secs(1)), Some(ms(500)), policy),
+            Some(secs(1))
+        );
+        // Retry-After: 3600 is capped; a backoff already longer than the ask wins.
+        assert_eq!(
+            delay(Verdict::After(secs(3600)), Some(ms(500)), policy),
+            Some(secs(60))
+        );
+        assert_eq!(
+            delay(Verdict::After(secs(1)), Some(secs(8)), policy),
+            Some(secs(8))
+        );
+        // Tries used up: no wait, whatever was asked.
+        assert_eq!(delay(Verdict::After(secs(1)), None, policy), None);
+        assert_eq!(
+            delay(Verdict::Transient, Some(ms(25)), policy),
+            Some(ms(25))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_general_form_retries_what_the_caller_calls_transient() {
+        let calls = AtomicUsize::new(0);
+        let policy = Policy {
+            attempts: 4,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        };
+        let out: Result<u32, String> = retry(
+            "test",
+            policy,
+            |e: &String| match e.as_str() {
+                "throttled" => Verdict::After(Duration::from_millis(2)),
+                "busy" => Verdict::Transient,
+                _ => Verdict::Permanent,
+            },
+            || async {
+                match calls.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err("throttled".to_owned()),
+                    1 => Err("busy".to_owned()),
+                    _ => Ok(9),
+                }
+            },
+        )
+        .await;
+        assert_eq!(out, Ok(9));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        let calls = AtomicUsize::new(0);
+        let out: Result<u32, String> = retry(
+            "test",
+            policy,
+            |_: &String| Verdict::Transient,
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err("busy".to_owned())
+            },
+        )
+        .await;
+        assert_eq!(out, Err("busy".to_owned()));
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
     }
 }
