@@ -64,17 +64,22 @@ impl ApiState {
 
 /// The read routes and the dashboard, with JSON fallbacks.
 pub fn router(state: ApiState) -> Router {
-    ingest::http::with_fallbacks(routes(state), HINT)
+    finish(routes(state.clone()), state)
 }
 
 /// The same for Lambda behind API Gateway (with or without a stage prefix).
 pub fn lambda_router(state: ApiState) -> Router {
-    ingest::http::with_fallbacks(ingest::http::staged(routes(state)), HINT)
+    finish(ingest::http::staged(routes(state.clone())), state)
 }
 
-const HINT: &str = "the API is described at GET /openapi.json";
+/// Completes a router holding [`routes`]: JSON fallbacks for unknown routes and methods, and
+/// CORS around everything (preflights included), as the last layer.
+pub fn finish(router: Router, state: ApiState) -> Router {
+    ingest::http::with_fallbacks(router, "the API is described at GET /openapi.json")
+        .layer(middleware::from_fn_with_state(state, cors))
+}
 
-/// The routes without fallbacks, to be merged with ingest's (`artflow serve`).
+/// The routes without fallbacks, to be merged with ingest's (`artflow serve`); see [`finish`].
 pub fn routes(state: ApiState) -> Router {
     let data = Router::new()
         .route("/arts", get(arts))
@@ -97,7 +102,6 @@ pub fn routes(state: ApiState) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(ingest::http::healthz))
         .merge(crate::dashboard::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), cors))
         .with_state(state)
 }
 

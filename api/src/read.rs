@@ -899,8 +899,13 @@ pub async fn versions(db: &impl ConnectionTrait) -> Result<Vec<ArtVersion>> {
             )))),
             Expr::val(0i64),
         ]))
+        // SUM is DECIMAL on MySQL: cast it back to an integer.
         .expr(Func::coalesce([
-            Expr::from(Func::sum(Expr::col((g.clone(), Alias::new("version"))))),
+            Func::cast_as(
+                Func::sum(Expr::col((g.clone(), Alias::new("version")))),
+                Alias::new("SIGNED"),
+            )
+            .into(),
             Expr::val(0i64),
         ]))
         .from_as(Alias::new("art"), a.clone())
@@ -930,14 +935,7 @@ pub async fn versions(db: &impl ConnectionTrait) -> Result<Vec<ArtVersion>> {
         let updated: i64 = row.try_get_by_index(2)?;
         let configs: i64 = row.try_get_by_index(3)?;
         let config_updated: i64 = row.try_get_by_index(4)?;
-        // SUM is DECIMAL on MySQL and INTEGER on SQLite.
-        let writes = row
-            .try_get_by_index::<i64>(5)
-            .or_else(|_| {
-                row.try_get_by_index::<String>(5)
-                    .map(|s| s.parse::<i64>().unwrap_or(0))
-            })
-            .unwrap_or(0);
+        let writes: i64 = row.try_get_by_index(5)?;
         let version = xxhash_rust::xxh3::xxh3_64(
             format!("{id}:{updated}:{configs}:{config_updated}:{writes}").as_bytes(),
         );

@@ -3,48 +3,13 @@
 //! duplicates; on SQLite and on MySQL/MariaDB. Needs nothing from `../shared`.
 
 use artflow::demo::{DemoData, generate};
-use artflow::feed::{Summary, feed, search_events, webhook_event};
-use artflow_tests::reference;
+use artflow::feed::{Summary, feed};
+use artflow_tests::demo::{events, expected};
 use artflow_tests::support::{TestDb, comparable, reference_fields};
 use chrono::Utc;
 use domain::IssueEvent;
 use proptest::prelude::*;
 use sea_orm::DatabaseConnection;
-
-fn events(data: &DemoData) -> Vec<(String, IssueEvent)> {
-    let mut summary = Summary::default();
-    let mut out = Vec::new();
-    for (name, doc) in &data.search_responses {
-        out.extend(search_events(name, doc, &mut summary).unwrap());
-    }
-    for (i, body) in data.webhooks.iter().enumerate() {
-        let bytes = serde_json::to_vec(body).unwrap();
-        out.extend(webhook_event(format!("webhook {i}"), &bytes, &mut summary));
-    }
-    assert!(
-        summary.unreadable.is_empty() && summary.skipped.is_empty(),
-        "{summary:?}"
-    );
-    out
-}
-
-fn expected(data: &DemoData) -> serde_json::Value {
-    let docs: Vec<serde_json::Value> = data
-        .search_responses
-        .iter()
-        .map(|(_, d)| d.clone())
-        .collect();
-    let deleted: Vec<(String, String)> = data
-        .webhooks
-        .iter()
-        .map(|w| {
-            let site = domain::jira::site_of(w["issue"]["self"].as_str().unwrap()).unwrap();
-            (site, w["issue"]["id"].as_str().unwrap().to_owned())
-        })
-        .collect();
-    assert!(!deleted.is_empty());
-    comparable(reference::compute(&data.config_toml, &docs, &deleted))
-}
 
 async fn configure(db: &DatabaseConnection, data: &DemoData) {
     let config = domain::parse_config("demo", &data.config_toml).unwrap();
