@@ -345,14 +345,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ingest::Auth::new(webhook_secret, webhook_token)?
             };
             let queue: std::sync::Arc<dyn ingest::Queue> = match &queue_url {
-                None => {
-                    // A 2xx means applied: the next read sees it, whatever the freshness.
-                    let reads = api_state.clone();
-                    std::sync::Arc::new(
-                        crate::local::LocalQueue::new(db.clone())
-                            .on_applied(move || reads.invalidate()),
-                    )
-                }
+                None => std::sync::Arc::new(crate::serve::local_queue(&api_state)),
                 Some(url) => {
                     let client = crate::worker::Worker::client_from_env().await;
                     let worker = crate::worker::Worker {
@@ -382,11 +375,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                  POST /webhooks/jira, the API described at GET /openapi.json",
                 addr = listener.local_addr()?
             );
-            let app = ingest::http::with_fallbacks(
-                ingest::http::routes(state).merge(api::routes(api_state)),
-                "the API is described at GET /openapi.json",
-            );
-            axum::serve(listener, app)
+            axum::serve(listener, crate::serve::router(state, api_state))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

@@ -10,4 +10,5 @@ pub mod feed;
 pub mod local;
 pub mod post;
 pub mod report;
+pub mod serve;
 pub mod worker;

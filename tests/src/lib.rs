@@ -4,6 +4,8 @@
 //! `support` gives each test a fresh database (SQLite, or MySQL/MariaDB through
 //! `TEST_MYSQL_URL`) and runs the `artflow` binary. The tests themselves are in `tests/`.
 
+pub mod app;
+pub mod demo;
 pub mod moto;
 pub mod proxy;
 pub mod reference;
