@@ -491,7 +491,9 @@ class Card {
       this.issueSummary,
       el('div', { class: 'table-wrap' }, el('table', {},
         el('caption', { class: 'visually-hidden', text: `Counted issues of ${this.code}` }),
-        el('thead', {}, el('tr', {}, ...['Issue', 'Type', 'Start', 'End', 'Lead time', 'Active', 'Reopens'].map((h) => el('th', { scope: 'col', text: h })))),
+        el('thead', {}, el('tr', {},
+          ...['Issue', 'Type', 'Start', 'End'].map((h) => el('th', { scope: 'col', text: h })),
+          ...['Lead time', 'Active', 'Reopens'].map((h) => el('th', { scope: 'col', class: 'num', text: h })))),
         this.issueRows,
       )),
     );
