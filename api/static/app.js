@@ -12,15 +12,15 @@ const TREND_HEIGHT = 150; // px, each of the two trend charts
 // Figures of a pipeline, in display order. `key` is the API's field; `id` is the stable
 // data-figure name. A figure absent from the answer is not shown; a null one shows a dash.
 const FIGURES = [
-  { id: 'count', key: 'count', label: 'Counted', fmt: 'int', hint: 'with a lead time' },
-  { id: 'wip', key: 'wip', label: 'WIP', fmt: 'int', hint: 'started, not done' },
+  { id: 'count', key: 'count', label: 'Counted', fmt: 'int', hint: 'lead times', title: 'Issues counted: done, with a known start, above the threshold' },
+  { id: 'wip', key: 'wip', label: 'WIP', fmt: 'int', hint: 'in progress', title: 'Work in progress: started, not done' },
   { id: 'mean', key: 'mean_days', label: 'Mean', fmt: 'days' },
   { id: 'p50', key: 'p50_days', label: 'p50', fmt: 'days', hint: 'median' },
   { id: 'p70', key: 'p70_days', label: 'p70', fmt: 'days' },
   { id: 'p85', key: 'p85_days', label: 'p85', fmt: 'days' },
   { id: 'p95', key: 'p95_days', label: 'p95', fmt: 'days' },
   { id: 'stddev', key: 'stddev_days', label: 'Std dev', fmt: 'days' },
-  { id: 'flow_efficiency', key: 'flow_efficiency', label: 'Flow efficiency', fmt: 'pct', hint: 'active / lead time' },
+  { id: 'flow_efficiency', key: 'flow_efficiency', label: 'Efficiency', fmt: 'pct', hint: 'active ÷ lead', title: 'Flow efficiency: active time over lead time, over the counted issues' },
   { id: 'min', key: 'min_days', label: 'Shortest', fmt: 'days', issue: 'min_issue' },
   { id: 'max', key: 'max_days', label: 'Longest', fmt: 'days', issue: 'max_issue' },
 ];
@@ -561,7 +561,7 @@ class Card {
       const issue = f.issue ? p[f.issue] ?? null : null;
       let node = existing.get(f.id);
       if (!node) {
-        node = el('div', { class: 'figure', 'data-figure': f.id },
+        node = el('div', { class: 'figure', 'data-figure': f.id, title: f.title ?? null },
           el('dt', { text: f.label }),
           el('dd', {}, el('span', { class: 'value' }), el('span', { class: f.issue ? 'sub issue' : 'sub', text: f.hint ?? '' })));
         node.dataset.value = '\u0000'; // never equal to a real value: the first fill is no change
