@@ -52,6 +52,31 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Reads issue histories from Jira's search API (expand=changelog, every page, whole
+    /// changelogs) and applies them as `import` does, or with --queue-url queues them for the
+    /// processor. Credentials: JIRA_EMAIL and JIRA_API_TOKEN (Cloud), JIRA_PAT (Data Center),
+    /// or JIRA_AUTH_SECRET_ARN (a Secrets Manager secret {"email","api_token"} or {"pat"}).
+    Backfill {
+        /// The Jira site, e.g. https://acme.atlassian.net or https://jira.example.com/jira.
+        #[arg(long, env = "JIRA_URL")]
+        jira_url: String,
+        /// Which issues, e.g. "project in (PAY, PAYT)".
+        #[arg(long)]
+        jql: String,
+        /// Only issues updated on or after this day (YYYY-MM-DD).
+        #[arg(long, value_parser = crate::backfill::parse_day)]
+        since: Option<chrono::NaiveDate>,
+        /// The site's REST API; auto: *.atlassian.net is Cloud, any other host Data Center.
+        #[arg(long, value_enum, default_value_t = crate::backfill::FlavorArg::Auto)]
+        flavor: crate::backfill::FlavorArg,
+        /// Issues per search page.
+        #[arg(long, default_value_t = ::backfill::DEFAULT_PAGE_SIZE,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
+        /// Put the events on this SQS queue for the processor instead of applying them here.
+        #[arg(long)]
+        queue_url: Option<String>,
+    },
     /// Replays webhook bodies: JSON files, folders of them, or JSON lines files. Applied to the
     /// database, or with --to posted to a running server (artflow serve, or a deployment).
     Replay {
@@ -267,6 +292,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Demo { keep, seed, format } = cli.command {
         return run_demo(keep, seed, format).await;
     }
+    if let Command::Backfill {
+        jira_url,
+        jql,
+        since,
+        flavor,
+        page_size,
+        queue_url,
+    } = cli.command
+    {
+        let opts = crate::backfill::Options {
+            jira_url,
+            jql,
+            since,
+            flavor: flavor.into(),
+            page_size,
+            queue_url,
+        };
+        return crate::backfill::run(&cli.database_url, opts).await;
+    }
     if let Command::Replay {
         paths,
         to: Some(url),
@@ -298,7 +342,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Check { .. },
         }
-        | Command::Demo { .. } => unreachable!("handled above"),
+        | Command::Demo { .. }
+        | Command::Backfill { .. } => unreachable!("handled above"),
         Command::Rebuild { code } => {
             let done = processor::rebuild(&db, code.as_deref(), Utc::now()).await?;
             if done.is_empty() {

@@ -116,6 +116,17 @@ impl<'a> Feeder<'a> {
         }
     }
 
+    /// Without the running count on stderr (for a caller that draws its own progress).
+    pub fn quiet(mut self) -> Feeder<'a> {
+        self.progress = None;
+        self
+    }
+
+    /// What was fed so far.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
     /// Queues an event for the next batch; an event that can never be applied (from another
     /// schema version, or without a key) is skipped with its reason.
     pub async fn push(&mut self, label: String, event: IssueEvent) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 //! webhook bodies through the same event path the Lambda processor uses, and reports the
 //! per-ART figures. The binary is `main.rs`; everything a test wants to reach is here.
 
+pub mod backfill;
 pub mod cli;
 pub mod db;
 pub mod demo;

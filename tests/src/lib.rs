@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod demo;
+pub mod jira;
 pub mod moto;
 pub mod proxy;
 pub mod reference;
