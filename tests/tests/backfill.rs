@@ -445,3 +445,65 @@ async fn reconcile_queues_the_configured_projects_recent_issues() {
             .any(|e| matches!(e.issue.project_key.as_deref(), Some("UXVDN" | "E2E")))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_to_a_queue_is_applied_by_the_processor_like_import() {
+    let test = "backfill_to_a_queue_is_applied_by_the_processor_like_import";
+    let Some((config, files, docs)) = data(test) else {
+        return;
+    };
+    let Some(moto) = Moto::start(test) else {
+        return;
+    };
+    let queue_url = moto.queue("backfill").await;
+    let jira = RecordedJira::start(issues_of(&docs), Some(2)).await;
+    let by_import = TestDb::sqlite().await;
+    let expected = imported(&by_import.url, &config, &files);
+
+    let db = TestDb::sqlite().await;
+    artflow_ok(&db.url, &["config", "apply", config.to_str().unwrap()]);
+    let (out, _) = backfill_ok(
+        &db.url,
+        &[
+            "--jira-url",
+            jira.base(),
+            "--jql",
+            "project is not EMPTY",
+            "--page-size",
+            "10",
+            "--queue-url",
+            &queue_url,
+        ],
+        &[
+            ("JIRA_PAT", DC_PAT),
+            ("AWS_ENDPOINT_URL_SQS", &moto.endpoint),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    )
+    .await;
+    assert!(
+        out.contains(&format!(
+            "45 issues, 428 events: 428 queued on {queue_url}, 1 skipped, 0 failed"
+        )),
+        "{out}"
+    );
+    // Nothing was applied here: the processor applies what is on the queue.
+    let before = report(&db.url);
+    assert_ne!(before, expected);
+
+    let worker = artflow::worker::Worker {
+        client: moto.client(),
+        queue_url: queue_url.clone(),
+        db: db.connect_again().await,
+        batch_size: 50,
+        wait: std::time::Duration::ZERO,
+    };
+    let totals = worker
+        .run(true, std::future::pending())
+        .await
+        .expect("the queue is processed");
+    assert_eq!((totals.applied, totals.failed), (428, 0), "{totals:?}");
+    assert_eq!(report(&db.url), expected);
+}
