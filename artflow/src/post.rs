@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use backfill::http::HttpsClient;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// The answer to one post.
 #[derive(Debug)]
@@ -15,19 +14,9 @@ pub struct Posted {
     pub body: String,
 }
 
-type HttpsClient = Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Full<axum::body::Bytes>,
->;
-
+/// The one HTTPS client of artflow (the backfill's Jira calls use it too).
 fn https_client() -> anyhow::Result<HttpsClient> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .context("cannot load the system's root certificates")?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(Client::builder(TokioExecutor::new()).build(https))
+    backfill::http::https_client().context("cannot load the system's root certificates")
 }
 
 /// `artflow config apply FILE --api URL`: the TOML to `PUT {URL}/admin/config`.
