@@ -308,11 +308,27 @@ async fn configs(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct EfficiencyQuery {}
+struct EfficiencyQuery {
+    /// Only issues completed on or after this UTC day (`YYYY-MM-DD`).
+    completed_from: Option<String>,
+    /// Only issues completed on or before this UTC day.
+    completed_to: Option<String>,
+}
+
+fn window(from: Option<&str>, to: Option<&str>) -> Result<read::Window, ApiError> {
+    let window = read::Window {
+        from: from
+            .map(|d| read::parse_day("completed_from", d))
+            .transpose()?,
+        to: to.map(|d| read::parse_day("completed_to", d)).transpose()?,
+    };
+    window.check()?;
+    Ok(window)
+}
 
 #[utoipa::path(get, path = "/arts/{abbr}/pipeline-efficiency", tag = "figures",
-    params(("abbr" = String, Path, description = "The ART's abbreviation")),
-    responses((status = 200, description = "The current figures of each configuration", body = read::Efficiency),
+    params(("abbr" = String, Path, description = "The ART's abbreviation"), EfficiencyQuery),
+    responses((status = 200, description = "The current figures of each configuration, or those of the issues completed in a window", body = read::Efficiency),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 404, body = ErrorBody)))]
 async fn efficiency(
@@ -322,9 +338,10 @@ async fn efficiency(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> ApiResult {
-    query(q)?;
+    let q = query(q)?;
+    let window = window(q.completed_from.as_deref(), q.completed_to.as_deref())?;
     per_art(&state, &abbr, &uri, &headers, |db, art| async move {
-        Ok(json_entry(&read::efficiency(&db, &art).await?))
+        Ok(json_entry(&read::efficiency(&db, &art, window).await?))
     })
     .await
 }
@@ -434,16 +451,7 @@ async fn issues(
         })?),
     };
     let filter = read::IssueFilter {
-        completed_from: q
-            .completed_from
-            .as_deref()
-            .map(|d| read::parse_day("completed_from", d))
-            .transpose()?,
-        completed_to: q
-            .completed_to
-            .as_deref()
-            .map(|d| read::parse_day("completed_to", d))
-            .transpose()?,
+        window: window(q.completed_from.as_deref(), q.completed_to.as_deref())?,
         outcome,
         limit,
         cursor: q.cursor.clone(),

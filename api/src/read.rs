@@ -142,9 +142,45 @@ pub struct PipelineFigures {
     pub updated_at_ms: i64,
 }
 
+/// Issues completed between two UTC days, inclusive (either end open).
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema, PartialEq)]
+pub struct Window {
+    /// `YYYY-MM-DD`, or null for no lower bound.
+    #[schema(value_type = Option<String>)]
+    pub from: Option<NaiveDate>,
+    #[schema(value_type = Option<String>)]
+    pub to: Option<NaiveDate>,
+}
+
+impl Window {
+    pub fn is_open(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
+
+    pub fn check(&self) -> Result<()> {
+        match (self.from, self.to) {
+            (Some(f), Some(t)) if f > t => Err(ReadError::BadQuery(format!(
+                "completed_from={f} is after completed_to={t}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The half-open range of end times, in epoch milliseconds.
+    fn end_range(&self) -> (Option<i64>, Option<i64>) {
+        (
+            self.from.map(day_start_ms),
+            self.to.map(|t| day_start_ms(t) + MS_PER_DAY),
+        )
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Efficiency {
     pub art: String,
+    /// The completion window the figures cover (both null: all time). In a window, the figures
+    /// of completed issues cover those completed in it; WIP and not-started are current.
+    pub window: Window,
     /// When the newest of these figures was changed (null before any).
     pub as_of: Option<String>,
     pub pipelines: Vec<PipelineFigures>,
@@ -205,10 +241,8 @@ pub struct IssuePage {
 /// Which issues of a configuration to list.
 #[derive(Debug, Default, Clone)]
 pub struct IssueFilter {
-    /// Completed on or after this UTC day.
-    pub completed_from: Option<NaiveDate>,
-    /// Completed on or before this UTC day.
-    pub completed_to: Option<NaiveDate>,
+    /// Completed in this window.
+    pub window: Window,
     pub outcome: Option<Outcome>,
     /// At most this many (None: all).
     pub limit: Option<u64>,
@@ -511,10 +545,86 @@ pub async fn pipeline_figures(
     })
 }
 
-pub async fn efficiency(db: &impl ConnectionTrait, art: &art::Model) -> Result<Efficiency> {
+/// The figures of the issues completed in a window, from the facts (indexed by end), through
+/// the domain's aggregate arithmetic; WIP and not-started stay the current ones.
+pub async fn window_figures(
+    db: &impl ConnectionTrait,
+    c: &pipeline_config::Model,
+    current: PipelineFigures,
+    window: Window,
+) -> Result<PipelineFigures> {
+    use lead_time_fact::Column as F;
+    let spec = spec_of(c)?;
+    let (from, to) = window.end_range();
+    let mut q = lead_time_fact::Entity::find()
+        .select_only()
+        .column(F::IssueKey)
+        .column(F::Outcome)
+        .column(F::LeadMs)
+        .column(F::ActiveMs)
+        .filter(F::ConfigId.eq(c.id))
+        .filter(F::EndMs.is_not_null());
+    if let Some(from) = from {
+        q = q.filter(F::EndMs.gte(from));
+    }
+    if let Some(to) = to {
+        q = q.filter(F::EndMs.lt(to));
+    }
+    let rows: Vec<(String, String, Option<i64>, Option<i64>)> = q.into_tuple().all(db).await?;
+    let mut contributions = Vec::with_capacity(rows.len());
+    for (key, outcome, lead_ms, active_ms) in rows {
+        let outcome = Outcome::parse(&outcome)
+            .ok_or_else(|| ReadError::Corrupt(format!("outcome {outcome:?} of {key}")))?;
+        contributions.push(domain::Contribution {
+            key,
+            outcome,
+            lead_ms,
+            active_ms,
+        });
+    }
+    let agg = domain::Aggregate::of(&contributions);
+    let mut leads: Vec<i64> = contributions
+        .iter()
+        .filter(|c| c.outcome == Outcome::Counted)
+        .filter_map(|c| c.lead_ms)
+        .collect();
+    leads.sort_unstable();
+    let pct = |p: f64| nearest_rank(&leads, p).map(days);
+    Ok(PipelineFigures {
+        count: agg.count,
+        min_days: agg.min.as_ref().map(|e| days(e.lead_ms)),
+        min_issue: agg.min.as_ref().map(|e| e.key.clone()),
+        max_days: agg.max.as_ref().map(|e| days(e.lead_ms)),
+        max_issue: agg.max.as_ref().map(|e| e.key.clone()),
+        mean_days: agg.mean_days(),
+        flow_efficiency: agg.flow_efficiency(spec.has_active_stages()),
+        p50_days: pct(50.0),
+        p85_days: pct(85.0),
+        p95_days: pct(95.0),
+        not_counted: NotCounted {
+            never_active: agg.never_active,
+            unknown_start: agg.unknown_start,
+            invalid: agg.invalid,
+            below_threshold: agg.below_threshold,
+            ..current.not_counted
+        },
+        ..current
+    })
+}
+
+pub async fn efficiency(
+    db: &impl ConnectionTrait,
+    art: &art::Model,
+    window: Window,
+) -> Result<Efficiency> {
+    window.check()?;
     let mut pipelines = Vec::new();
     for c in configs_of(db, Some(art.id)).await? {
-        pipelines.push(pipeline_figures(db, &c).await?);
+        let mut figures = pipeline_figures(db, &c).await?;
+        if !window.is_open() {
+            figures = window_figures(db, &c, figures, window).await?;
+        }
+        pipelines.push(figures);
     }
     let as_of = pipelines
         .iter()
@@ -524,6 +634,7 @@ pub async fn efficiency(db: &impl ConnectionTrait, art: &art::Model) -> Result<E
         .and_then(time);
     Ok(Efficiency {
         art: art.abbreviation.clone(),
+        window,
         as_of,
         pipelines,
     })
@@ -652,18 +763,13 @@ pub async fn issues(
     let mut q = lead_time_fact::Entity::find()
         .filter(F::ConfigId.eq(config.id))
         .order_by_asc(F::Id);
-    if let (Some(from), Some(to)) = (filter.completed_from, filter.completed_to)
-        && from > to
-    {
-        return Err(ReadError::BadQuery(format!(
-            "completed_from={from} is after completed_to={to}"
-        )));
+    filter.window.check()?;
+    let (from, to) = filter.window.end_range();
+    if let Some(from) = from {
+        q = q.filter(F::EndMs.gte(from));
     }
-    if let Some(from) = filter.completed_from {
-        q = q.filter(F::EndMs.gte(day_start_ms(from)));
-    }
-    if let Some(to) = filter.completed_to {
-        q = q.filter(F::EndMs.lt(day_start_ms(to) + MS_PER_DAY));
+    if let Some(to) = to {
+        q = q.filter(F::EndMs.lt(to));
     }
     if let Some(outcome) = filter.outcome {
         q = q.filter(F::Outcome.eq(outcome.as_str()));

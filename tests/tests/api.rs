@@ -78,6 +78,17 @@ async fn api_report(app: &TestApp) -> Value {
     json!({ "arts": out })
 }
 
+fn flow_count(eff: &Value) -> usize {
+    eff["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "PAY-FLOW")
+        .unwrap()["count"]
+        .as_u64()
+        .unwrap() as usize
+}
+
 async fn every_endpoint(test: &str, backend: Backend) {
     let Some(app) = spawn_app(test, backend, ApiSettings::default()).await else {
         return;
@@ -182,6 +193,14 @@ async fn every_endpoint(test: &str, backend: Backend) {
         }
     }
 
+    let flow = &eff["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "PAY-FLOW")
+        .unwrap()
+        .clone();
+
     // The issues list: windows by completion day, CSV, and the pages' cursor.
     let all = app
         .get("/arts/PAY/issues?config=PAY-FLOW&limit=10000")
@@ -202,6 +221,38 @@ async fn every_endpoint(test: &str, backend: Backend) {
     let in_window = days.iter().filter(|d| **d >= from && **d <= to).count();
     assert_eq!(window["issues"].as_array().unwrap().len(), in_window);
     assert!(in_window > 0 && in_window < rows.len());
+    // The figures of a window are those of the issues completed in it.
+    let windowed = app
+        .get(&format!(
+            "/arts/PAY/pipeline-efficiency?completed_from={from}&completed_to={to}"
+        ))
+        .await
+        .json();
+    assert_eq!(windowed["window"], json!({"from": from, "to": to}));
+    let wflow = windowed["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "PAY-FLOW")
+        .unwrap();
+    let mut counted: Vec<(f64, &str)> = window["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "counted")
+        .map(|r| (r["lead_days"].as_f64().unwrap(), r["key"].as_str().unwrap()))
+        .collect();
+    counted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+    assert_eq!(wflow["count"].as_u64().unwrap() as usize, counted.len());
+    assert!(!counted.is_empty() && counted.len() < flow_count(&eff));
+    assert_eq!(wflow["min_issue"], counted[0].1);
+    assert_eq!(wflow["min_days"].as_f64().unwrap(), counted[0].0);
+    let mean = counted.iter().map(|c| c.0).sum::<f64>() / counted.len() as f64;
+    assert!((wflow["mean_days"].as_f64().unwrap() - mean).abs() < 1e-9);
+    let p85 = counted[((0.85 * counted.len() as f64).ceil() as usize).max(1) - 1].0;
+    assert_eq!(wflow["p85_days"].as_f64().unwrap(), p85);
+    // WIP is the current one, whatever the window.
+    assert_eq!(wflow["wip"], flow["wip"]);
     let csv = app.get("/arts/PAY/issues?config=PAY-FLOW&format=csv").await;
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
@@ -250,13 +301,6 @@ async fn every_endpoint(test: &str, backend: Backend) {
     );
 
     // An issue's timeline explains its figure.
-    let flow = &eff["pipelines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["code"] == "PAY-FLOW")
-        .unwrap()
-        .clone();
     let max_issue = flow["max_issue"].as_str().unwrap();
     let t = app
         .get(&format!("/issues/{max_issue}/timeline"))
@@ -419,6 +463,16 @@ async fn every_endpoint(test: &str, backend: Backend) {
             "unknown_config",
         ),
         ("/arts/PAY/pipeline-efficiency?colour=red", 400, "bad_query"),
+        (
+            "/arts/PAY/pipeline-efficiency?completed_from=03/01/2026",
+            400,
+            "bad_query",
+        ),
+        (
+            "/arts/PAY/pipeline-efficiency?completed_from=2026-03-02&completed_to=2026-03-01",
+            400,
+            "bad_query",
+        ),
         ("/issues/NOPE-1/timeline", 404, "unknown_issue"),
         ("/nowhere", 404, "not_found"),
     ] {
