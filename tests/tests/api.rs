@@ -7,7 +7,7 @@ use artflow::demo::generate;
 use artflow::feed::{Summary, feed};
 use artflow_tests::app::{Backend, TestApp, spawn_app};
 use artflow_tests::demo::{events, expected};
-use artflow_tests::support::reference_fields;
+use artflow_tests::support::{artflow_bin, reference_fields};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -799,6 +799,47 @@ async fn admin_route(test: &str, backend: Backend) {
         .request("PUT", "/admin/config?purge=1", &[auth], CONFIG.as_bytes())
         .await;
     assert_eq!(unknown.status, 400);
+
+    // `artflow config apply FILE --api URL` goes through the route.
+    let dir = std::env::temp_dir().join(format!("artflow-admin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{test}.toml"));
+    std::fs::write(&file, CONFIG.replace("Payments", "Payments train")).unwrap();
+    let base = app.server.base.clone();
+    let run = move |token: &'static str| {
+        let (file, base) = (file.clone(), base.clone());
+        std::process::Command::new(artflow_bin())
+            .args(["config", "apply"])
+            .arg(&file)
+            .args(["--api", &base, "--admin-token", token])
+            .env_remove("DATABASE_URL")
+            .env_remove("ARTFLOW_ADMIN_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let out = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run("admin-secret")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ART PAY: changed"), "{stdout}");
+    assert_eq!(app.get("/arts/PAY").await.json()["name"], "Payments train");
+    let refused = tokio::task::spawn_blocking(move || run("wrong"))
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("401") && stderr.contains("admin token"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
