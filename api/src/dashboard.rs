@@ -62,17 +62,22 @@ fn file(name: &str, headers: &HeaderMap) -> Option<Response> {
     Some(respond(headers, &entries()[i]))
 }
 
+/// The page itself.
+pub async fn index(headers: HeaderMap) -> Response {
+    file("index.html", &headers).expect("index.html is embedded")
+}
+
+/// By name: behind a REST API's stage (`/{stage}/static/...`) there is one more parameter.
+#[derive(serde::Deserialize)]
+struct StaticPath {
+    name: String,
+}
+
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
-        .route(
-            "/",
-            get(|headers: HeaderMap| async move {
-                file("index.html", &headers).expect("index.html is embedded")
-            }),
-        )
-        .route(
-            "/static/{name}",
-            get(|Path(name): Path<String>, headers: HeaderMap| async move {
+    Router::new().route("/", get(index)).route(
+        "/static/{name}",
+        get(
+            |Path(StaticPath { name }): Path<StaticPath>, headers: HeaderMap| async move {
                 file(&name, &headers).unwrap_or_else(|| {
                     ingest::http::error(
                         StatusCode::NOT_FOUND,
@@ -80,6 +85,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
                         format!("no static file {name:?}"),
                     )
                 })
-            }),
-        )
+            },
+        ),
+    )
 }

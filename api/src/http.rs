@@ -69,7 +69,10 @@ pub fn router(state: ApiState) -> Router {
 
 /// The same for Lambda behind API Gateway (with or without a stage prefix).
 pub fn lambda_router(state: ApiState) -> Router {
-    finish(ingest::http::staged(routes(state.clone())), state)
+    // Behind a stage the page is at `/{stage}/` (its links are relative).
+    let staged = ingest::http::staged(routes(state.clone()))
+        .route("/{stage}/", get(crate::dashboard::index));
+    finish(staged, state)
 }
 
 /// Completes a router holding [`routes`]: JSON fallbacks for unknown routes and methods, and
@@ -103,6 +106,17 @@ pub fn routes(state: ApiState) -> Router {
         .route("/healthz", get(ingest::http::healthz))
         .merge(crate::dashboard::routes())
         .with_state(state)
+}
+
+/// Path parameters by name: behind a REST API's stage (`/{stage}/...`) there is one more.
+#[derive(Deserialize)]
+struct ArtPath {
+    abbr: String,
+}
+
+#[derive(Deserialize)]
+struct IssuePath {
+    key: String,
 }
 
 /// A failed read as its HTTP answer.
@@ -282,7 +296,7 @@ async fn arts(
     responses((status = 200, body = read::ArtDetail), (status = 404, body = ErrorBody)))]
 async fn art(
     State(state): State<ApiState>,
-    Path(abbr): Path<String>,
+    Path(ArtPath { abbr }): Path<ArtPath>,
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> ApiResult {
@@ -333,7 +347,7 @@ fn window(from: Option<&str>, to: Option<&str>) -> Result<read::Window, ApiError
         (status = 404, body = ErrorBody)))]
 async fn efficiency(
     State(state): State<ApiState>,
-    Path(abbr): Path<String>,
+    Path(ArtPath { abbr }): Path<ArtPath>,
     q: Result<Query<EfficiencyQuery>, QueryRejection>,
     uri: axum::http::Uri,
     headers: HeaderMap,
@@ -364,7 +378,7 @@ struct HistoryQuery {
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn history(
     State(state): State<ApiState>,
-    Path(abbr): Path<String>,
+    Path(ArtPath { abbr }): Path<ArtPath>,
     q: Result<Query<HistoryQuery>, QueryRejection>,
     uri: axum::http::Uri,
     headers: HeaderMap,
@@ -415,7 +429,7 @@ const DEFAULT_PAGE: u64 = 500;
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn issues(
     State(state): State<ApiState>,
-    Path(abbr): Path<String>,
+    Path(ArtPath { abbr }): Path<ArtPath>,
     q: Result<Query<IssuesQuery>, QueryRejection>,
     uri: axum::http::Uri,
     headers: HeaderMap,
@@ -479,7 +493,7 @@ async fn issues(
         (status = 404, body = ErrorBody)))]
 async fn timeline(
     State(state): State<ApiState>,
-    Path(key): Path<String>,
+    Path(IssuePath { key }): Path<IssuePath>,
     headers: HeaderMap,
 ) -> ApiResult {
     // Issues no ART owns change no ART's version, so a timeline is read every time.
@@ -519,7 +533,7 @@ async fn legacy_configs(
         (status = 404, body = ErrorBody)))]
 async fn legacy_efficiency(
     State(state): State<ApiState>,
-    Path(abbr): Path<String>,
+    Path(ArtPath { abbr }): Path<ArtPath>,
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> ApiResult {

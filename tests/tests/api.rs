@@ -851,3 +851,74 @@ async fn admin_route_on_sqlite() {
 async fn admin_route_on_mysql() {
     admin_route("admin_route_on_mysql", Backend::MySql).await;
 }
+
+/// The api Lambda's router answers API Gateway events (HTTP API, and REST API with its stage in
+/// the path), 304s included.
+#[tokio::test]
+async fn api_gateway_events_reach_the_read_routes_through_lambda_http() {
+    use tower::ServiceExt;
+    let db = artflow_tests::support::TestDb::sqlite().await;
+    let data = generate(3);
+    let config = domain::parse_config("demo", &data.config_toml).unwrap();
+    processor::apply_config(&db.db, &config, false, Utc::now())
+        .await
+        .unwrap();
+    let app = api::lambda_router(api::ApiState::new(db.db.clone(), ApiSettings::default()));
+    let http_api = |path: &str, headers: Value| {
+        json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {"accountId": "1", "apiId": "a", "domainName": "x.execute-api.eu-west-1.amazonaws.com",
+                "domainPrefix": "x", "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                "sourceIp": "1.2.3.4", "userAgent": "dashboard"}, "requestId": "r", "routeKey": "$default",
+                "stage": "$default", "time": "03/Dec/2026:10:00:00 +0000", "timeEpoch": 1796292000000_i64},
+            "isBase64Encoded": false
+        })
+    };
+    let rest_api = json!({
+        "resource": "/{proxy+}", "path": "/arts/PAY", "httpMethod": "GET",
+        "headers": {"Accept": "application/json"}, "multiValueHeaders": {"Accept": ["application/json"]},
+        "queryStringParameters": null, "multiValueQueryStringParameters": null, "pathParameters": {"proxy": "arts/PAY"},
+        "stageVariables": null,
+        "requestContext": {"accountId": "1", "resourceId": "r", "stage": "prod", "requestId": "q",
+            "identity": {"sourceIp": "1.2.3.4"}, "resourcePath": "/{proxy+}", "httpMethod": "GET",
+            "apiId": "a", "path": "/prod/arts/PAY"},
+        "body": null, "isBase64Encoded": false
+    });
+    let call = |event: Value| {
+        let app = app.clone();
+        async move {
+            let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+            app.oneshot(request).await.unwrap()
+        }
+    };
+    let first = call(http_api("/arts", json!({"accept": "application/json"}))).await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = call(http_api("/arts", json!({"if-none-match": etag}))).await;
+    assert_eq!(again.status(), 304);
+    let rest = call(rest_api).await;
+    let status = rest.status();
+    let body = axum::body::to_bytes(rest.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let art: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(art["abbreviation"], "PAY");
+    let missing = call(http_api("/arts/NOPE", json!({}))).await;
+    assert_eq!(missing.status(), 404);
+    // Behind a REST API's stage, every route with a parameter of its own works too.
+    for path in [
+        "/prod/arts/PAY/pipeline-efficiency",
+        "/prod/art/PAY/pipeline/efficiency",
+        "/prod/static/app.js",
+        "/prod/",
+    ] {
+        let mut event = http_api(path, json!({}));
+        event["rawPath"] = json!(path);
+        let r = call(event).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let r = call(http_api("/prod/issues/PAY-1/timeline", json!({}))).await;
+    assert!(matches!(r.status().as_u16(), 200 | 404), "{}", r.status());
+}
