@@ -90,6 +90,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/arts/{abbr}/pipeline-efficiency", get(efficiency))
         .route("/arts/{abbr}/pipeline-efficiency/history", get(history))
         .route("/arts/{abbr}/issues", get(issues))
+        .route("/arts/{abbr}/data-quality", get(data_quality))
         .route("/issues/{key}/timeline", get(timeline))
         .route("/configs", get(configs))
         .route("/art", get(legacy_arts))
@@ -268,9 +269,11 @@ where
     };
     let db = state.db.clone();
     let abbr = abbr.to_owned();
+    // The ages of work in progress move on by the hour: so does the key.
+    let key = format!("{}@{}", key_of(uri), read::aging_as_of(chrono::Utc::now()));
     let entry = state
         .cache
-        .get_or_compute(key_of(uri), version, || async move {
+        .get_or_compute(key, version, || async move {
             let art = read::find_art(&db, &abbr).await?;
             f(db, art).await
         })
@@ -483,6 +486,23 @@ async fn issues(
         } else {
             json_entry(&page)
         })
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/arts/{abbr}/data-quality", tag = "figures",
+    params(("abbr" = String, Path, description = "The ART's abbreviation")),
+    responses((status = 200, description = "Per configuration: unmapped statuses, issues done without a known start, end before start, unreadable values, never-active completions; and the projects no ART owns", body = read::DataQuality),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, body = ErrorBody)))]
+async fn data_quality(
+    State(state): State<ApiState>,
+    Path(ArtPath { abbr }): Path<ArtPath>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> ApiResult {
+    per_art(&state, &abbr, &uri, &headers, |db, art| async move {
+        Ok(json_entry(&read::data_quality(&db, &art).await?))
     })
     .await
 }
@@ -755,6 +775,7 @@ async fn admin_config(
         efficiency,
         history,
         issues,
+        data_quality,
         timeline,
         legacy_arts,
         legacy_configs,

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
-use domain::aggregate::nearest_rank;
 use domain::time::{MS_PER_DAY, days};
 use domain::{Outcome, PipelineSpec};
 use entities::status_transition;
@@ -113,6 +112,68 @@ pub struct NotCounted {
     pub unknown_start: i64,
     pub invalid: i64,
     pub below_threshold: i64,
+    /// Done with a resolution the configuration excludes (`exclude_resolutions`).
+    pub cancelled: i64,
+}
+
+/// Completions in one ISO week.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct WeekCount {
+    /// `2026-W07`
+    pub week: String,
+    pub count: i64,
+}
+
+/// Issues completed (counted, straight to done, unknown start or below the threshold; not
+/// cancelled), by the ISO week of their end.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Throughput {
+    pub total: i64,
+    pub weeks: Vec<WeekCount>,
+}
+
+/// Rework over the covered issues.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Rework {
+    /// Moves from a done status back to a non-done one.
+    pub reopens: i64,
+    /// Moves to an earlier stage, reopens included.
+    pub backward_moves: i64,
+    /// Completed issues whose final completion came after an earlier one.
+    pub reworked: i64,
+    /// Their mean time from first to final completion.
+    pub mean_rework_days: Option<f64>,
+}
+
+/// Completed issues by issue type; cancelled ones apart.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Distribution {
+    pub by_type: BTreeMap<String, i64>,
+    pub cancelled: i64,
+}
+
+/// One started, unfinished issue and its age.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct AgingIssue {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub issue_type: Option<String>,
+    /// Null when the history does not say when it started.
+    pub start: Option<String>,
+    pub age_days: Option<f64>,
+    /// Older than the service level expectation (the configuration's p85 lead time).
+    pub over_sle: bool,
+}
+
+/// Work in progress with its ages, the oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Aging {
+    /// The instant the ages are measured at (the start of the current UTC hour).
+    pub as_of: String,
+    /// The service level expectation: the p85 lead time of the counted issues.
+    pub sle_days: Option<f64>,
+    pub over_sle: i64,
+    pub issues: Vec<AgingIssue>,
 }
 
 /// The current figures of one pipeline configuration.
@@ -132,11 +193,19 @@ pub struct PipelineFigures {
     pub mean_days: Option<f64>,
     /// Active time over lead time of the counted issues; null without active stages.
     pub flow_efficiency: Option<f64>,
-    /// Nearest-rank percentiles of the counted lead times.
+    /// Nearest-rank percentiles of the counted lead times, within 0.5% of the exact value
+    /// (a removable logarithmic sketch; see docs/semantics.md).
     pub p50_days: Option<f64>,
+    pub p70_days: Option<f64>,
     pub p85_days: Option<f64>,
     pub p95_days: Option<f64>,
+    /// Population standard deviation of the counted lead times.
+    pub stddev_days: Option<f64>,
     pub not_counted: NotCounted,
+    pub throughput: Throughput,
+    pub rework: Rework,
+    pub distribution: Distribution,
+    pub aging: Aging,
     /// When the processor last changed these figures (epoch ms; 0 before any change).
     #[serde(skip)]
     pub updated_at_ms: i64,
@@ -200,7 +269,16 @@ pub struct HistoryDay {
     pub max_issue: Option<String>,
     pub mean_days: Option<f64>,
     pub flow_efficiency: Option<f64>,
+    pub p50_days: Option<f64>,
+    pub p70_days: Option<f64>,
+    pub p85_days: Option<f64>,
+    pub p95_days: Option<f64>,
+    pub stddev_days: Option<f64>,
     pub not_counted: NotCounted,
+    /// Completions up to that day (all time).
+    pub completed: i64,
+    pub rework: Rework,
+    pub distribution: Distribution,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -225,6 +303,10 @@ pub struct IssueRow {
     pub lead_days: Option<f64>,
     pub active_days: Option<f64>,
     pub reopens: i32,
+    /// Moves to an earlier stage, reopens included.
+    pub backward_moves: i32,
+    /// The first completion, where it came before the final one (`end`).
+    pub first_end: Option<String>,
     /// Why the issue is not counted, or what was odd about it.
     pub note: Option<String>,
 }
@@ -470,27 +552,6 @@ pub async fn config_list(db: &impl ConnectionTrait) -> Result<ConfigList> {
     Ok(ConfigList { configs })
 }
 
-fn empty_aggregate(config_id: i64) -> pipeline_aggregate::Model {
-    pipeline_aggregate::Model {
-        config_id,
-        count: 0,
-        sum_lead_ms: 0,
-        sum_active_ms: 0,
-        min_lead_ms: None,
-        min_issue: None,
-        max_lead_ms: None,
-        max_issue: None,
-        wip: 0,
-        never_active: 0,
-        unknown_start: 0,
-        not_started: 0,
-        invalid: 0,
-        below_threshold: 0,
-        updated_at_ms: 0,
-        version: 0,
-    }
-}
-
 /// The counted lead times of a configuration, ascending (an index read).
 pub async fn counted_leads(db: &impl ConnectionTrait, config_id: i64) -> Result<Vec<i64>> {
     let leads: Vec<Option<i64>> = lead_time_fact::Entity::find()
@@ -505,48 +566,149 @@ pub async fn counted_leads(db: &impl ConnectionTrait, config_id: i64) -> Result<
     Ok(leads.into_iter().flatten().collect())
 }
 
-/// The current figures of one configuration.
-pub async fn pipeline_figures(
+fn corrupt(e: processor::ProcessError) -> ReadError {
+    ReadError::Corrupt(e.to_string())
+}
+
+fn rework_of(a: &domain::Aggregate) -> Rework {
+    Rework {
+        reopens: a.reopens,
+        backward_moves: a.backward_moves,
+        reworked: a.reworked,
+        mean_rework_days: a.mean_rework_days(),
+    }
+}
+
+fn distribution_of(a: &domain::Aggregate) -> Distribution {
+    Distribution {
+        by_type: a.by_type.clone(),
+        cancelled: a.cancelled,
+    }
+}
+
+/// The start of the current UTC hour: the instant ages are measured at (and part of the cache
+/// key of the figures, so ages move on by the hour).
+pub fn aging_as_of(now: DateTime<Utc>) -> i64 {
+    let ms = now.timestamp_millis();
+    ms - ms.rem_euclid(3_600_000)
+}
+
+/// The started, unfinished issues of a configuration, the oldest first (unknown starts last).
+pub async fn aging(
+    db: &impl ConnectionTrait,
+    config_id: i64,
+    sle_days: Option<f64>,
+    as_of_ms: i64,
+) -> Result<Aging> {
+    use lead_time_fact::Column as F;
+    let rows: Vec<(String, Option<String>, Option<i64>)> = lead_time_fact::Entity::find()
+        .select_only()
+        .column(F::IssueKey)
+        .column(F::IssueType)
+        .column(F::StartMs)
+        .filter(F::ConfigId.eq(config_id))
+        .filter(F::Outcome.eq(Outcome::InProgress.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut issues: Vec<AgingIssue> = rows
+        .into_iter()
+        .map(|(key, issue_type, start)| {
+            let age_days = start.map(|s| days(Ord::max(as_of_ms - s, 0)));
+            AgingIssue {
+                over_sle: matches!((age_days, sle_days), (Some(a), Some(s)) if a > s),
+                key,
+                issue_type,
+                start: start.and_then(time),
+                age_days,
+            }
+        })
+        .collect();
+    issues.sort_by(|a, b| {
+        b.age_days
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.age_days.unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(Aging {
+        as_of: time(as_of_ms).unwrap_or_default(),
+        sle_days,
+        over_sle: issues.iter().filter(|i| i.over_sle).count() as i64,
+        issues,
+    })
+}
+
+/// A configuration's figures from its domain aggregate (stored, or computed over a window).
+async fn figures_of(
     db: &impl ConnectionTrait,
     c: &pipeline_config::Model,
+    agg: &domain::Aggregate,
+    updated_at_ms: i64,
+    as_of_ms: i64,
 ) -> Result<PipelineFigures> {
     let spec = spec_of(c)?;
-    let agg = pipeline_aggregate::Entity::find_by_id(c.id)
-        .one(db)
-        .await?
-        .unwrap_or_else(|| empty_aggregate(c.id));
-    let leads = counted_leads(db, c.id).await?;
-    let pct = |p: f64| nearest_rank(&leads, p).map(days);
-    // The arithmetic of the figures is the domain's, over the stored aggregate.
-    let figures = processor::store::to_domain(&agg);
+    let p85 = agg.percentile_days(85.0);
     Ok(PipelineFigures {
         code: c.code.clone(),
         name: c.name.clone(),
         rule: c.rule.clone(),
         count: agg.count,
         wip: agg.wip,
-        min_days: agg.min_lead_ms.map(days),
-        min_issue: agg.min_issue.clone(),
-        max_days: agg.max_lead_ms.map(days),
-        max_issue: agg.max_issue.clone(),
-        mean_days: figures.mean_days(),
-        flow_efficiency: figures.flow_efficiency(spec.has_active_stages()),
-        p50_days: pct(50.0),
-        p85_days: pct(85.0),
-        p95_days: pct(95.0),
+        min_days: agg.min.as_ref().map(|e| days(e.lead_ms)),
+        min_issue: agg.min.as_ref().map(|e| e.key.clone()),
+        max_days: agg.max.as_ref().map(|e| days(e.lead_ms)),
+        max_issue: agg.max.as_ref().map(|e| e.key.clone()),
+        mean_days: agg.mean_days(),
+        flow_efficiency: agg.flow_efficiency(spec.has_active_stages()),
+        p50_days: agg.percentile_days(50.0),
+        p70_days: agg.percentile_days(70.0),
+        p85_days: p85,
+        p95_days: agg.percentile_days(95.0),
+        stddev_days: agg.stddev_days(),
         not_counted: NotCounted {
             not_started: agg.not_started,
             never_active: agg.never_active,
             unknown_start: agg.unknown_start,
             invalid: agg.invalid,
             below_threshold: agg.below_threshold,
+            cancelled: agg.cancelled,
         },
-        updated_at_ms: agg.updated_at_ms,
+        throughput: Throughput {
+            total: agg.throughput.values().sum(),
+            weeks: agg
+                .throughput
+                .iter()
+                .map(|(week, &count)| WeekCount {
+                    week: week.clone(),
+                    count,
+                })
+                .collect(),
+        },
+        rework: rework_of(agg),
+        distribution: distribution_of(agg),
+        aging: aging(db, c.id, p85, as_of_ms).await?,
+        updated_at_ms,
     })
 }
 
+/// The current figures of one configuration; ages as of `as_of_ms`.
+pub async fn pipeline_figures(
+    db: &impl ConnectionTrait,
+    c: &pipeline_config::Model,
+    as_of_ms: i64,
+) -> Result<PipelineFigures> {
+    let (agg, updated_at_ms) = match pipeline_aggregate::Entity::find_by_id(c.id).one(db).await? {
+        Some(row) => (
+            processor::store::to_domain(&row).map_err(corrupt)?,
+            row.updated_at_ms,
+        ),
+        None => (domain::Aggregate::default(), 0),
+    };
+    figures_of(db, c, &agg, updated_at_ms, as_of_ms).await
+}
+
 /// The figures of the issues completed in a window, from the facts (indexed by end), through
-/// the domain's aggregate arithmetic; WIP and not-started stay the current ones.
+/// the domain's aggregate arithmetic; WIP, not-started and the ages stay the current ones.
 pub async fn window_figures(
     db: &impl ConnectionTrait,
     c: &pipeline_config::Model,
@@ -554,14 +716,8 @@ pub async fn window_figures(
     window: Window,
 ) -> Result<PipelineFigures> {
     use lead_time_fact::Column as F;
-    let spec = spec_of(c)?;
     let (from, to) = window.end_range();
     let mut q = lead_time_fact::Entity::find()
-        .select_only()
-        .column(F::IssueKey)
-        .column(F::Outcome)
-        .column(F::LeadMs)
-        .column(F::ActiveMs)
         .filter(F::ConfigId.eq(c.id))
         .filter(F::EndMs.is_not_null());
     if let Some(from) = from {
@@ -570,46 +726,20 @@ pub async fn window_figures(
     if let Some(to) = to {
         q = q.filter(F::EndMs.lt(to));
     }
-    let rows: Vec<(String, String, Option<i64>, Option<i64>)> = q.into_tuple().all(db).await?;
-    let mut contributions = Vec::with_capacity(rows.len());
-    for (key, outcome, lead_ms, active_ms) in rows {
-        let outcome = Outcome::parse(&outcome)
-            .ok_or_else(|| ReadError::Corrupt(format!("outcome {outcome:?} of {key}")))?;
-        contributions.push(domain::Contribution {
-            key,
-            outcome,
-            lead_ms,
-            active_ms,
-        });
-    }
-    let agg = domain::Aggregate::of(&contributions);
-    let mut leads: Vec<i64> = contributions
+    let contributions = q
+        .all(db)
+        .await?
         .iter()
-        .filter(|c| c.outcome == Outcome::Counted)
-        .filter_map(|c| c.lead_ms)
-        .collect();
-    leads.sort_unstable();
-    let pct = |p: f64| nearest_rank(&leads, p).map(days);
-    Ok(PipelineFigures {
-        count: agg.count,
-        min_days: agg.min.as_ref().map(|e| days(e.lead_ms)),
-        min_issue: agg.min.as_ref().map(|e| e.key.clone()),
-        max_days: agg.max.as_ref().map(|e| days(e.lead_ms)),
-        max_issue: agg.max.as_ref().map(|e| e.key.clone()),
-        mean_days: agg.mean_days(),
-        flow_efficiency: agg.flow_efficiency(spec.has_active_stages()),
-        p50_days: pct(50.0),
-        p85_days: pct(85.0),
-        p95_days: pct(95.0),
-        not_counted: NotCounted {
-            never_active: agg.never_active,
-            unknown_start: agg.unknown_start,
-            invalid: agg.invalid,
-            below_threshold: agg.below_threshold,
-            ..current.not_counted
-        },
-        ..current
-    })
+        .map(processor::store::stored_contribution)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(corrupt)?;
+    let mut agg = domain::Aggregate::of(&contributions);
+    // WIP and not started are current, not windowed; the ages are the current ones.
+    agg.wip = current.wip;
+    agg.not_started = current.not_counted.not_started;
+    let mut figures = figures_of(db, c, &agg, current.updated_at_ms, 0).await?;
+    figures.aging = current.aging;
+    Ok(figures)
 }
 
 pub async fn efficiency(
@@ -619,8 +749,9 @@ pub async fn efficiency(
 ) -> Result<Efficiency> {
     window.check()?;
     let mut pipelines = Vec::new();
+    let as_of_ms = aging_as_of(Utc::now());
     for c in configs_of(db, Some(art.id)).await? {
-        let mut figures = pipeline_figures(db, &c).await?;
+        let mut figures = pipeline_figures(db, &c, as_of_ms).await?;
         if !window.is_open() {
             figures = window_figures(db, &c, figures, window).await?;
         }
@@ -671,7 +802,8 @@ pub async fn history(
             .await?;
         for d in days_rows {
             let c = by_id[&d.config_id];
-            let figures = processor::store::to_domain(&daily_as_aggregate(&d));
+            let figures = processor::store::to_domain(&daily_as_aggregate(&d)).map_err(corrupt)?;
+            let ms_days = |v: Option<f64>| v.map(|ms| ms / MS_PER_DAY as f64);
             rows.push(HistoryDay {
                 code: c.code.clone(),
                 count: d.count,
@@ -682,13 +814,22 @@ pub async fn history(
                 max_issue: d.max_issue.clone(),
                 mean_days: figures.mean_days(),
                 flow_efficiency: figures.flow_efficiency(active[&d.config_id]),
+                p50_days: ms_days(d.p50_ms),
+                p70_days: ms_days(d.p70_ms),
+                p85_days: ms_days(d.p85_ms),
+                p95_days: ms_days(d.p95_ms),
+                stddev_days: ms_days(d.stddev_ms),
                 not_counted: NotCounted {
                     not_started: d.not_started,
                     never_active: d.never_active,
                     unknown_start: d.unknown_start,
                     invalid: d.invalid,
                     below_threshold: d.below_threshold,
+                    cancelled: d.cancelled,
                 },
+                completed: d.completed,
+                rework: rework_of(&figures),
+                distribution: distribution_of(&figures),
                 day: d.day,
             });
         }
@@ -720,6 +861,21 @@ fn daily_as_aggregate(d: &pipeline_daily::Model) -> pipeline_aggregate::Model {
         below_threshold: d.below_threshold,
         updated_at_ms: d.updated_at_ms,
         version: 0,
+        p50_ms: d.p50_ms,
+        p70_ms: d.p70_ms,
+        p85_ms: d.p85_ms,
+        p95_ms: d.p95_ms,
+        stddev_ms: d.stddev_ms,
+        cancelled: d.cancelled,
+        reopens: d.reopens,
+        backward_moves: d.backward_moves,
+        reworked: d.reworked,
+        sum_rework_ms: d.sum_rework_ms,
+        completed: d.completed,
+        by_type: d.by_type.clone(),
+        sum_sq_lead: "0".into(),
+        sketch: None,
+        throughput: None,
     }
 }
 
@@ -748,6 +904,11 @@ fn issue_row(f: lead_time_fact::Model) -> IssueRow {
         lead_days: f.lead_ms.map(days),
         active_days: f.active_ms.map(days),
         reopens: f.reopens,
+        backward_moves: f.backward_moves,
+        first_end: f
+            .first_end_ms
+            .filter(|first| f.end_ms.is_some_and(|end| end > *first))
+            .and_then(time),
         note: f.note,
     }
 }
@@ -1074,7 +1235,7 @@ pub async fn counted_keys(db: &impl ConnectionTrait, config_id: i64) -> Result<V
 }
 
 /// A data-quality finding on one issue under one configuration.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Finding {
     pub issue: String,
     pub outcome: String,
@@ -1107,5 +1268,221 @@ pub async fn configs_by_art(
     for c in configs_of(db, None).await? {
         out.entry(c.art_id).or_default().push(c);
     }
+    Ok(out)
+}
+
+/// A status seen on an ART's issues that a configuration does not map.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct StatusCount {
+    pub status: String,
+    /// Jira's status id, where the changelog gave one.
+    pub id: Option<String>,
+    /// How many of the configuration's issues were in it at some time.
+    pub issues: i64,
+}
+
+/// A Jira project whose issues are stored but that no ART owns.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ProjectCount {
+    pub project: String,
+    pub issues: i64,
+}
+
+/// The data-quality findings of one configuration.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConfigQuality {
+    pub code: String,
+    pub rule: String,
+    /// Statuses of its issues that its stages do not map (status rule): time in them belongs to
+    /// the stage before.
+    pub unmapped_statuses: Vec<StatusCount>,
+    /// Done, but when they started is not known (an incomplete history, or no start value).
+    pub unknown_start: Vec<Finding>,
+    /// Field rule: the end date is before the start date.
+    pub end_before_start: Vec<Finding>,
+    /// Field rule: a date value that could not be read (it counts as unset).
+    pub unreadable_values: Vec<Finding>,
+    /// Went straight to done: never active, not counted.
+    pub never_active: Vec<String>,
+}
+
+/// `GET /arts/{abbr}/data-quality` and `artflow report --quality`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DataQuality {
+    pub art: String,
+    pub configs: Vec<ConfigQuality>,
+    /// Projects with stored issues that no ART owns (store-wide): their issues count nowhere.
+    pub unowned_projects: Vec<ProjectCount>,
+}
+
+/// The data-quality findings of an ART's configurations.
+pub async fn data_quality(db: &impl ConnectionTrait, art: &art::Model) -> Result<DataQuality> {
+    use lead_time_fact::Column as F;
+    let configs = configs_of(db, Some(art.id)).await?;
+    let keys: Vec<String> = std::iter::once(&art.program_key)
+        .chain(art.team_key.as_ref())
+        .map(|k| k.to_ascii_uppercase())
+        .collect();
+    // The ART's issues and every status they were in, for the unmapped statuses.
+    let issues: Vec<(
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = issue::Entity::find()
+        .select_only()
+        .column(issue::Column::Id)
+        .column(issue::Column::IssueType)
+        .column(issue::Column::StatusName)
+        .column(issue::Column::StatusId)
+        .column(issue::Column::CreationStatus)
+        .filter(issue::Column::ProjectKey.is_in(keys))
+        .filter(issue::Column::DeletedAtMs.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut seen: BTreeMap<i64, Vec<(String, Option<String>)>> = BTreeMap::new();
+    for (id, _, status, status_id, creation) in &issues {
+        let list = seen.entry(*id).or_default();
+        list.extend(status.clone().map(|s| (s, status_id.clone())));
+        list.extend(creation.clone().map(|s| (s, None)));
+    }
+    let ids: Vec<i64> = issues.iter().map(|i| i.0).collect();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )> = status_transition::Entity::find()
+            .select_only()
+            .column(status_transition::Column::IssueId)
+            .column(status_transition::Column::FromStatus)
+            .column(status_transition::Column::FromStatusId)
+            .column(status_transition::Column::ToStatus)
+            .column(status_transition::Column::ToStatusId)
+            .filter(status_transition::Column::IssueId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, from, from_id, to, to_id) in rows {
+            let list = seen.entry(id).or_default();
+            list.extend(from.map(|s| (s, from_id)));
+            list.extend(to.map(|s| (s, to_id)));
+        }
+    }
+    let types: HashMap<i64, Option<&str>> = issues.iter().map(|i| (i.0, i.1.as_deref())).collect();
+
+    let mut out = Vec::with_capacity(configs.len());
+    for c in &configs {
+        let spec = spec_of(c)?;
+        let mut unmapped: BTreeMap<String, (Option<String>, std::collections::BTreeSet<i64>)> =
+            BTreeMap::new();
+        if let domain::Rule::Status(rule) = &spec.rule {
+            for (id, statuses) in &seen {
+                if !spec.covers_type(types.get(id).copied().flatten()) {
+                    continue;
+                }
+                for (name, status_id) in statuses {
+                    if rule
+                        .stage_of_status(Some(name), status_id.as_deref())
+                        .is_none()
+                    {
+                        let e = unmapped.entry(name.trim().to_owned()).or_default();
+                        if e.0.is_none() {
+                            e.0 = status_id.clone();
+                        }
+                        e.1.insert(*id);
+                    }
+                }
+            }
+        }
+        let noted: Vec<lead_time_fact::Model> = lead_time_fact::Entity::find()
+            .filter(F::ConfigId.eq(c.id))
+            .filter(
+                F::Note
+                    .is_not_null()
+                    .or(F::Outcome.eq(Outcome::NeverActive.as_str()))
+                    .or(F::Outcome.eq(Outcome::UnknownStart.as_str()))
+                    .or(F::Outcome.eq(Outcome::Invalid.as_str())),
+            )
+            .order_by_asc(F::IssueKey)
+            .all(db)
+            .await?;
+        let finding = |f: &lead_time_fact::Model| Finding {
+            issue: f.issue_key.clone(),
+            outcome: f.outcome.clone(),
+            note: f.note.clone().unwrap_or_default(),
+        };
+        let is = |f: &lead_time_fact::Model, o: Outcome| f.outcome == o.as_str();
+        let field_rule = matches!(spec.rule, domain::Rule::Field { .. });
+        out.push(ConfigQuality {
+            code: c.code.clone(),
+            rule: c.rule.clone(),
+            unmapped_statuses: unmapped
+                .into_iter()
+                .map(|(status, (id, issues))| StatusCount {
+                    status,
+                    id,
+                    issues: issues.len() as i64,
+                })
+                .collect(),
+            unknown_start: noted
+                .iter()
+                .filter(|f| is(f, Outcome::UnknownStart))
+                .map(finding)
+                .collect(),
+            end_before_start: noted
+                .iter()
+                .filter(|f| is(f, Outcome::Invalid))
+                .map(finding)
+                .collect(),
+            unreadable_values: noted
+                .iter()
+                .filter(|f| field_rule && f.note.is_some() && !is(f, Outcome::Invalid))
+                .map(finding)
+                .collect(),
+            never_active: noted
+                .iter()
+                .filter(|f| is(f, Outcome::NeverActive))
+                .map(|f| f.issue_key.clone())
+                .collect(),
+        });
+    }
+    Ok(DataQuality {
+        art: art.abbreviation.clone(),
+        configs: out,
+        unowned_projects: unowned_projects(db).await?,
+    })
+}
+
+/// Projects with stored (not deleted) issues that no ART owns, with their issue counts.
+pub async fn unowned_projects(db: &impl ConnectionTrait) -> Result<Vec<ProjectCount>> {
+    let arts = arts(db).await?;
+    let counts: Vec<(Option<String>, i64)> = issue::Entity::find()
+        .select_only()
+        .column(issue::Column::ProjectKey)
+        .column_as(issue::Column::Id.count(), "n")
+        .filter(issue::Column::DeletedAtMs.is_null())
+        .group_by(issue::Column::ProjectKey)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: Vec<ProjectCount> = counts
+        .into_iter()
+        .filter_map(|(p, n)| {
+            let p = p.unwrap_or_else(|| "(none)".into());
+            let owned = arts
+                .iter()
+                .any(|a| domain::config::owns_project(&a.program_key, a.team_key.as_deref(), &p));
+            (!owned).then_some(ProjectCount {
+                project: p,
+                issues: n,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.project.cmp(&b.project));
     Ok(out)
 }

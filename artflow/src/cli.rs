@@ -155,6 +155,17 @@ enum Command {
         art: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Only issues completed on or after this UTC day (YYYY-MM-DD).
+        #[arg(long, value_name = "DAY")]
+        since: Option<String>,
+        /// Only issues completed on or before this UTC day (YYYY-MM-DD), inclusive.
+        #[arg(long, value_name = "DAY")]
+        until: Option<String>,
+        /// The data-quality findings instead of the figures: unmapped statuses, unknown
+        /// starts, end before start, unreadable values, never-active completions, projects no
+        /// ART owns (table or JSON).
+        #[arg(long)]
+        quality: bool,
     },
     /// Runs the whole flow on a generated dataset in a temporary database and prints the report.
     Demo {
@@ -456,8 +467,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Report { art, format } => {
-            let r = report::build(&db, art.as_deref(), Utc::now()).await?;
+        Command::Report {
+            art,
+            format,
+            since,
+            until,
+            quality,
+        } => {
+            if quality {
+                let q = report::quality(&db, art.as_deref()).await?;
+                match format {
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&q).expect("findings serialize")
+                    ),
+                    Format::Table => print!("{}", report::quality_table(&q)),
+                    Format::Csv => anyhow::bail!(
+                        "--quality is printed as a table or as JSON (--format json), not as CSV"
+                    ),
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let window = api::read::Window {
+                from: since
+                    .as_deref()
+                    .map(|d| api::read::parse_day("--since", d))
+                    .transpose()?,
+                to: until
+                    .as_deref()
+                    .map(|d| api::read::parse_day("--until", d))
+                    .transpose()?,
+            };
+            let r = report::build(&db, art.as_deref(), Utc::now(), window).await?;
             if r.arts.is_empty() {
                 eprintln!(
                     "no ART is configured in {}: run `artflow config apply FILE` first",
@@ -536,7 +577,7 @@ async fn run_demo(keep: bool, seed: u64, format: Format) -> anyhow::Result<ExitC
             summary.applied,
             summary.skipped.len(),
         );
-        let r = report::build(&db, None, Utc::now()).await?;
+        let r = report::build(&db, None, Utc::now(), api::read::Window::default()).await?;
         print!("{}", format_report(format)(&r));
         db.close().await?;
         anyhow::Ok(())

@@ -12,6 +12,8 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub as_of: String,
+    /// The completion window of the figures (`--since`, `--until`; both null: all time).
+    pub window: read::Window,
     pub arts: Vec<ArtReport>,
 }
 
@@ -33,12 +35,15 @@ pub struct PipelineReport {
     pub findings: Vec<Finding>,
 }
 
-/// Reads the report; `art` narrows it to one ART (an unknown abbreviation is an error).
+/// Reads the report; `art` narrows it to one ART (an unknown abbreviation is an error);
+/// `window` limits the figures of completed issues to those completed in it.
 pub async fn build(
     db: &DatabaseConnection,
     art: Option<&str>,
     as_of: DateTime<Utc>,
+    window: read::Window,
 ) -> anyhow::Result<Report> {
+    window.check()?;
     let mut arts = read::arts(db).await?;
     if let Some(a) = art {
         arts.retain(|x| x.abbreviation.eq_ignore_ascii_case(a));
@@ -51,8 +56,12 @@ pub async fn build(
     for a in arts {
         let mut pipelines = Vec::new();
         for c in configs.remove(&a.id).unwrap_or_default() {
+            let mut figures = read::pipeline_figures(db, &c, as_of.timestamp_millis()).await?;
+            if !window.is_open() {
+                figures = read::window_figures(db, &c, figures, window).await?;
+            }
             pipelines.push(PipelineReport {
-                figures: read::pipeline_figures(db, &c).await?,
+                figures,
                 issues: read::counted_keys(db, c.id).await?,
                 findings: read::findings(db, c.id).await?,
             });
@@ -65,8 +74,100 @@ pub async fn build(
     }
     Ok(Report {
         as_of: read::as_of_string(as_of),
+        window,
         arts: out,
     })
+}
+
+/// `artflow report --quality`: the data-quality findings of every (or one) ART.
+pub async fn quality(
+    db: &DatabaseConnection,
+    art: Option<&str>,
+) -> anyhow::Result<Vec<read::DataQuality>> {
+    let mut arts = read::arts(db).await?;
+    if let Some(a) = art {
+        arts.retain(|x| x.abbreviation.eq_ignore_ascii_case(a));
+        if arts.is_empty() {
+            bail!("no ART has the abbreviation {a:?} (see `artflow report` for the list)");
+        }
+    }
+    let mut out = Vec::with_capacity(arts.len());
+    for a in &arts {
+        out.push(read::data_quality(db, a).await?);
+    }
+    Ok(out)
+}
+
+/// The data-quality findings as text.
+pub fn quality_table(q: &[read::DataQuality]) -> String {
+    const SHOWN: usize = 10;
+    let mut out = String::new();
+    let list = |out: &mut String, what: &str, items: Vec<String>| {
+        if items.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "  {what} ({}):", items.len());
+        for i in items.iter().take(SHOWN) {
+            let _ = writeln!(out, "    {i}");
+        }
+        if items.len() > SHOWN {
+            let _ = writeln!(
+                out,
+                "    ... and {} more (all of them in --format json)",
+                items.len() - SHOWN
+            );
+        }
+    };
+    for a in q {
+        for c in &a.configs {
+            let _ = writeln!(out, "{} {} ({} rule):", a.art, c.code, c.rule);
+            let before = out.len();
+            let findings = |v: &[read::Finding]| {
+                v.iter()
+                    .map(|f| format!("{}: {}", f.issue, f.note))
+                    .collect::<Vec<_>>()
+            };
+            list(
+                &mut out,
+                "statuses its stages do not map",
+                c.unmapped_statuses
+                    .iter()
+                    .map(|s| match &s.id {
+                        Some(id) => format!("{} (id {id}): {} issues", s.status, s.issues),
+                        None => format!("{}: {} issues", s.status, s.issues),
+                    })
+                    .collect(),
+            );
+            list(
+                &mut out,
+                "done without a known start",
+                findings(&c.unknown_start),
+            );
+            list(&mut out, "end before start", findings(&c.end_before_start));
+            list(
+                &mut out,
+                "values that could not be read",
+                findings(&c.unreadable_values),
+            );
+            list(
+                &mut out,
+                "straight to done (never active)",
+                c.never_active.clone(),
+            );
+            if out.len() == before {
+                out.push_str("  no findings\n");
+            }
+        }
+    }
+    if let Some(a) = q.first()
+        && !a.unowned_projects.is_empty()
+    {
+        let _ = writeln!(out, "projects no ART owns (their issues count nowhere):");
+        for p in &a.unowned_projects {
+            let _ = writeln!(out, "  {}: {} issues", p.project, p.issues);
+        }
+    }
+    out
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {

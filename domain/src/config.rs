@@ -4,6 +4,8 @@
 //! `[[art.pipeline]]` configurations. Unknown keys are refused, so a misspelt key is an error that
 //! names it rather than a setting silently ignored.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// A configuration file that cannot be used; the message names the entry and the problem.
@@ -60,6 +62,10 @@ pub struct PipelineSpec {
     pub issue_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_lead_time_days: Option<f64>,
+    /// Resolutions (case-insensitive names, e.g. "Won't Do", "Duplicate") whose issues are
+    /// cancelled: no lead time, no throughput, counted as cancelled in the distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_resolutions: Option<Vec<String>>,
     pub rule: Rule,
 }
 
@@ -92,6 +98,13 @@ pub struct StatusRule {
     pub done: Vec<String>,
     #[serde(default)]
     pub active: Vec<String>,
+    /// Jira status ids that map to a stage (by index), so that a renamed status keeps matching.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stage_ids: BTreeMap<String, usize>,
+    /// The clock restarts when an issue goes back before the start stage, and the entries before
+    /// are forgotten (the ActionableAgile and jira-agile-metrics convention).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restart_on_uncommit: bool,
 }
 
 impl StatusRule {
@@ -99,6 +112,13 @@ impl StatusRule {
     pub fn stage_of(&self, status: &str) -> Option<usize> {
         let s = status.trim();
         self.stages.iter().position(|st| st.eq_ignore_ascii_case(s))
+    }
+
+    /// The stage of a status seen in Jira: by its id where the configuration lists it, else by
+    /// its name.
+    pub fn stage_of_status(&self, name: Option<&str>, id: Option<&str>) -> Option<usize> {
+        id.and_then(|id| self.stage_ids.get(id.trim()).copied())
+            .or_else(|| name.and_then(|n| self.stage_of(n)))
     }
 }
 
@@ -147,12 +167,70 @@ struct PipelineToml {
     rule: String,
     issue_types: Option<Vec<String>>,
     min_lead_time_days: Option<f64>,
+    exclude_resolutions: Option<Vec<String>>,
     start_field: Option<String>,
     end_field: Option<String>,
-    stages: Option<Vec<String>>,
+    stages: Option<Vec<StageToml>>,
     start: Option<String>,
     done: Option<Vec<String>>,
     active: Option<Vec<String>>,
+    restart_on_uncommit: Option<bool>,
+}
+
+/// A stage: its status name, or `{ name = "Analyzing", id = "10001" }` (or `ids = [...]`) so
+/// that the status matches by its Jira id too, and keeps matching when it is renamed.
+enum StageToml {
+    Name(String),
+    Status(StageTable),
+}
+
+impl<'de> Deserialize<'de> for StageToml {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = StageToml;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a status name, or a table { name = \"...\", id = \"...\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StageToml, E> {
+                Ok(StageToml::Name(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<StageToml, A::Error> {
+                StageTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(StageToml::Status)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageTable {
+    name: String,
+    id: Option<StatusId>,
+    #[serde(default)]
+    ids: Vec<StatusId>,
+}
+
+/// A Jira status id, written as a string or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StatusId {
+    Text(String),
+    Number(u64),
+}
+
+impl StatusId {
+    fn text(self) -> String {
+        match self {
+            StatusId::Text(s) => s.trim().to_owned(),
+            StatusId::Number(n) => n.to_string(),
+        }
+    }
 }
 
 /// Reads and validates a configuration; `source_name` (the file's path) heads every error.
@@ -250,6 +328,7 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
                 ("start", p.start.is_some()),
                 ("done", p.done.is_some()),
                 ("active", p.active.is_some()),
+                ("restart_on_uncommit", p.restart_on_uncommit.is_some()),
             ] {
                 if present {
                     return Err(format!("`{k}` belongs to rule = \"status\", not \"field\""));
@@ -279,12 +358,28 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
                     return Err(format!("`{k}` belongs to rule = \"field\", not \"status\""));
                 }
             }
-            let stages: Vec<String> = p
-                .stages
-                .ok_or("rule = \"status\" needs `stages`")?
-                .into_iter()
-                .map(|s| required("stages", s))
-                .collect::<Result<_, _>>()?;
+            let mut stages: Vec<String> = Vec::new();
+            let mut stage_ids: BTreeMap<String, usize> = BTreeMap::new();
+            for s in p.stages.ok_or("rule = \"status\" needs `stages`")? {
+                let (name, ids) = match s {
+                    StageToml::Name(n) => (n, Vec::new()),
+                    StageToml::Status(t) => (t.name, t.id.into_iter().chain(t.ids).collect()),
+                };
+                let name = required("stages", name)?;
+                for id in ids.into_iter().map(StatusId::text) {
+                    if id.is_empty() {
+                        return Err(format!("stage {name:?} has an empty status id"));
+                    }
+                    if let Some(&other) = stage_ids.get(&id) {
+                        return Err(format!(
+                            "status id {id:?} is given to stage {:?} and to stage {name:?}",
+                            stages[other]
+                        ));
+                    }
+                    stage_ids.insert(id, stages.len());
+                }
+                stages.push(name);
+            }
             if stages.is_empty() {
                 return Err("`stages` is empty".into());
             }
@@ -302,6 +397,8 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
                 done: p.done.ok_or("rule = \"status\" needs `done`")?,
                 active: p.active.unwrap_or_default(),
                 stages,
+                stage_ids,
+                restart_on_uncommit: p.restart_on_uncommit.unwrap_or(false),
             };
             if rule.stage_of(&rule.start).is_none() {
                 return Err(format!(
@@ -333,12 +430,24 @@ fn validate_pipeline(p: PipelineToml) -> Result<Pipeline, String> {
             ));
         }
     };
+    let exclude_resolutions = match p.exclude_resolutions {
+        Some(r) if r.is_empty() => {
+            return Err("`exclude_resolutions` is empty: leave it out to exclude nothing".into());
+        }
+        Some(r) => Some(
+            r.into_iter()
+                .map(|x| required("exclude_resolutions", x))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
     Ok(Pipeline {
         code,
         name,
         spec: PipelineSpec {
             issue_types,
             min_lead_time_days: p.min_lead_time_days,
+            exclude_resolutions,
             rule,
         },
     })
@@ -481,6 +590,44 @@ active = ["Analyzing"]
             "{GOOD}\n[[art]]\nabbreviation = \"P2\"\nname = \"x\"\njira_program_key = \"PAYT\"\n"
         ));
         assert!(e.contains("\"PAYT\" is claimed"), "{e}");
+    }
+
+    #[test]
+    fn statuses_by_id_restart_and_exclusions() {
+        let text = GOOD
+            .replace(
+                "stages = [\"Funnel\", \"Analyzing\", \"Done\"]",
+                "stages = [\"Funnel\", { name = \"Analyzing\", id = 10001 }, { name = \"Done\", ids = [\"3\", \"10002\"] }]\nrestart_on_uncommit = true\nexclude_resolutions = [\"Won't Do\"]",
+            );
+        let c = parse_config("a.toml", &text).unwrap();
+        let spec = &c.arts[0].pipelines[1].spec;
+        let Rule::Status(rule) = &spec.rule else {
+            panic!("a status rule")
+        };
+        assert!(rule.restart_on_uncommit);
+        assert_eq!(spec.exclude_resolutions, Some(vec!["Won't Do".to_owned()]));
+        assert_eq!(
+            rule.stage_of_status(Some("Renamed"), Some("10001")),
+            Some(1)
+        );
+        assert_eq!(rule.stage_of_status(Some("analyzing"), None), Some(1));
+        assert_eq!(rule.stage_of_status(Some("Closed"), Some("3")), Some(2));
+        assert_eq!(rule.stage_of_status(Some("Closed"), Some("99")), None);
+
+        let e = problem(&text.replace("ids = [\"3\", \"10002\"]", "ids = [\"3\", \"10001\"]"));
+        assert!(e.contains("status id \"10001\""), "{e}");
+        let e = problem(&text.replace(
+            "exclude_resolutions = [\"Won't Do\"]",
+            "exclude_resolutions = []",
+        ));
+        assert!(e.contains("exclude_resolutions"), "{e}");
+        let e = problem(&text.replace("id = 10001", "key = 10001"));
+        assert!(e.contains("unknown field `key`"), "{e}");
+        let e = problem(&GOOD.replace(
+            "start_field = \"customfield_10050\"",
+            "start_field = \"customfield_10050\"\nrestart_on_uncommit = true",
+        ));
+        assert!(e.contains("restart_on_uncommit"), "{e}");
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct IssueSnapshot {
     pub created: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution_date: Option<DateTime<Utc>>,
+    /// The resolution's name (`fields.resolution.name`), e.g. "Done" or "Won't Do".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
     /// Custom fields whose value is null, a number or a string of at most
     /// [`MAX_FIELD_CHARS`] characters.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -124,8 +127,11 @@ pub struct Transition {
     pub history_id: String,
     pub item_pos: i32,
     pub at: crate::time::Millis,
+    /// Status names, and Jira's status ids where the changelog gives them.
     pub from: Option<String>,
     pub to: Option<String>,
+    pub from_id: Option<String>,
+    pub to_id: Option<String>,
 }
 
 impl IssueEvent {
@@ -144,6 +150,8 @@ impl IssueEvent {
                         at: c.at.timestamp_millis(),
                         from: i.from_string.clone(),
                         to: i.to_string.clone(),
+                        from_id: i.from.clone(),
+                        to_id: i.to.clone(),
                     })
             })
             .collect()

@@ -291,6 +291,7 @@ fn build_snapshot(issue: &mut Issue<'_>) -> Result<IssueSnapshot, BadInput> {
             status_category: None,
             created: None,
             resolution_date: None,
+            resolution: None,
             fields: BTreeMap::new(),
         });
     };
@@ -308,6 +309,7 @@ fn build_snapshot(issue: &mut Issue<'_>) -> Result<IssueSnapshot, BadInput> {
         status_category: fields.status_category.string(),
         created: date(&fields.created),
         resolution_date: date(&fields.resolution_date),
+        resolution: fields.resolution.string(),
         fields: std::mem::take(&mut fields.custom),
     })
 }
@@ -584,6 +586,8 @@ struct Fields<'a> {
     created: Scalar<'a>,
     /// `resolutiondate`
     resolution_date: Scalar<'a>,
+    /// `resolution.name`
+    resolution: Scalar<'a>,
     updated: Scalar<'a>,
     /// The `customfield_*` whose value is null, a number or a string of at most
     /// [`MAX_FIELD_CHARS`] characters.
@@ -728,6 +732,7 @@ impl<'a> Fields<'a> {
             status_category: at(&["status", "statusCategory", "key"]),
             created: at(&["created"]),
             resolution_date: at(&["resolutiondate"]),
+            resolution: at(&["resolution", "name"]),
             updated: at(&["updated"]),
             custom: fields
                 .iter()
@@ -1192,6 +1197,13 @@ impl<'de: 'a, 'a> Members<'de> for Fields<'a> {
             }
             "created" => self.created = map.next_value()?,
             "resolutiondate" => self.resolution_date = map.next_value()?,
+            "resolution" => {
+                let resolution: Node<NameOf<'a>> = map.next_value()?;
+                self.resolution = match resolution {
+                    Node::Is(NameOf(name)) => name,
+                    _ => Scalar::Absent,
+                };
+            }
             "updated" => self.updated = map.next_value()?,
             name if name.starts_with("customfield_") => match map.next_value()? {
                 Custom(Some(v)) => {
@@ -1308,6 +1320,7 @@ pub fn import_issue(issue: &Value) -> Result<ImportedIssue, BadInput> {
             });
             if at_creation.status != snap.status {
                 at_creation.status_category = None;
+                at_creation.resolution = None;
             }
         }
         events.push(IssueEvent {

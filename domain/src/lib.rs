@@ -11,6 +11,7 @@ pub mod config;
 pub mod event;
 pub mod jira;
 pub mod rules;
+pub mod sketch;
 pub mod time;
 
 pub use aggregate::{Aggregate, Contribution, Extreme};
@@ -20,4 +21,5 @@ pub use config::{
 pub use event::{Change, ChangeItem, EventKind, IssueEvent, IssueSnapshot, Transition};
 pub use jira::{BadInput, ImportedIssue, Webhook, import_issue, parse_webhook, search_issues};
 pub use rules::{Fact, IssueState, Outcome, evaluate};
+pub use sketch::Sketch;
 pub use time::{MS_PER_DAY, Millis};

@@ -15,10 +15,15 @@ pub struct IssueState {
     pub key: String,
     pub project_key: Option<String>,
     pub issue_type: Option<String>,
-    /// Status of the latest snapshot.
+    /// Status of the latest snapshot: its name and Jira id.
     pub status: Option<String>,
+    pub status_id: Option<String>,
     /// Known when a creation event was applied: its time and status.
     pub creation: Option<(Millis, Option<String>)>,
+    /// The Jira id of the creation status, where known.
+    pub creation_status_id: Option<String>,
+    /// The resolution's name in the latest snapshot (`Done`, `Won't Do`, ...).
+    pub resolution: Option<String>,
     /// Every stored status transition, in any order.
     pub transitions: Vec<Transition>,
     /// Custom fields of the latest snapshot.
@@ -43,10 +48,12 @@ pub enum Outcome {
     Invalid,
     /// Done, with a lead time of at most `min_lead_time_days`.
     BelowThreshold,
+    /// Done with a resolution the configuration excludes (`exclude_resolutions`).
+    Cancelled,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Counted,
         Outcome::NeverActive,
         Outcome::UnknownStart,
@@ -54,6 +61,7 @@ impl Outcome {
         Outcome::NotStarted,
         Outcome::Invalid,
         Outcome::BelowThreshold,
+        Outcome::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,11 +73,24 @@ impl Outcome {
             Outcome::NotStarted => "not_started",
             Outcome::Invalid => "invalid",
             Outcome::BelowThreshold => "below_threshold",
+            Outcome::Cancelled => "cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<Outcome> {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Done and delivered: it counts towards throughput and the flow distribution (counted,
+    /// straight to done, done with an unknown start, or below the threshold).
+    pub fn is_completion(self) -> bool {
+        matches!(
+            self,
+            Outcome::Counted
+                | Outcome::NeverActive
+                | Outcome::UnknownStart
+                | Outcome::BelowThreshold
+        )
     }
 }
 
@@ -84,6 +105,11 @@ pub struct Fact {
     /// Time inside [start, end] in active stages (status rule with an end).
     pub active_ms: Option<i64>,
     pub reopens: i32,
+    /// Moves to an earlier mapped stage (reopens included).
+    pub backward_moves: i32,
+    /// The first entry into a done status, where known: with `end`, the time from first to
+    /// final completion (rework).
+    pub first_end: Option<Millis>,
     /// A data-quality finding: a field that could not be read, an unknown start.
     pub note: Option<String>,
 }
@@ -97,6 +123,8 @@ impl Fact {
             lead_ms: None,
             active_ms: None,
             reopens: 0,
+            backward_moves: 0,
+            first_end: None,
             note: None,
         }
     }
@@ -121,6 +149,15 @@ pub fn evaluate(spec: &PipelineSpec, issue: &IssueState) -> Fact {
         && (lead as f64) <= n * MS_PER_DAY as f64
     {
         fact.outcome = Outcome::BelowThreshold;
+    }
+    let done = fact.outcome.is_completion() || fact.outcome == Outcome::Invalid;
+    if done
+        && let (Some(excluded), Some(resolution)) = (&spec.exclude_resolutions, &issue.resolution)
+        && excluded
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(resolution.trim()))
+    {
+        fact.outcome = Outcome::Cancelled;
     }
     fact
 }
@@ -165,12 +202,14 @@ fn field_rule(issue: &IssueState, start_field: &str, end_field: &str) -> Fact {
     }
     fact.start = start;
     fact.end = end;
+    fact.first_end = end;
     fact.note = (!notes.is_empty()).then(|| notes.join("; "));
     fact
 }
 
 /// The mapped timeline: (time, stage index); `None` time for the first entry of an incomplete
-/// history.
+/// history. A status matches a stage by its Jira id (where the configuration gives one) or by
+/// its name.
 fn timeline(rule: &StatusRule, issue: &IssueState) -> (Vec<(Option<Millis>, usize)>, bool) {
     let mut transitions: Vec<&Transition> = issue.transitions.iter().collect();
     transitions.sort_by(|a, b| {
@@ -181,32 +220,56 @@ fn timeline(rule: &StatusRule, issue: &IssueState) -> (Vec<(Option<Millis>, usiz
             &b.history_id,
         ))
     });
-    let mut raw: Vec<(Option<Millis>, Option<&str>)> = Vec::with_capacity(transitions.len() + 1);
+    type Raw<'a> = (Option<Millis>, Option<&'a str>, Option<&'a str>);
+    let mut raw: Vec<Raw<'_>> = Vec::with_capacity(transitions.len() + 1);
     let complete = match &issue.creation {
         Some((at, Some(status))) => {
-            raw.push((Some(*at), Some(status.as_str())));
+            raw.push((
+                Some(*at),
+                Some(status.as_str()),
+                issue.creation_status_id.as_deref(),
+            ));
             true
         }
         _ => {
             let earliest = match transitions.first() {
-                Some(t) => t.from.as_deref(),
-                None => issue.status.as_deref(),
+                Some(t) => (t.from.as_deref(), t.from_id.as_deref()),
+                None => (issue.status.as_deref(), issue.status_id.as_deref()),
             };
-            raw.push((None, earliest));
+            raw.push((None, earliest.0, earliest.1));
             false
         }
     };
-    raw.extend(transitions.iter().map(|t| (Some(t.at), t.to.as_deref())));
+    raw.extend(
+        transitions
+            .iter()
+            .map(|t| (Some(t.at), t.to.as_deref(), t.to_id.as_deref())),
+    );
     let mapped = raw
         .into_iter()
-        .filter_map(|(at, s)| s.and_then(|s| rule.stage_of(s)).map(|i| (at, i)))
+        .filter_map(|(at, name, id)| rule.stage_of_status(name, id).map(|i| (at, i)))
         .collect();
     (mapped, complete)
 }
 
+/// With `restart_on_uncommit`: the timeline from the issue's last move back before the start
+/// stage (after it had reached it), which forgets the entries before; else the whole timeline.
+fn since_last_uncommit(entries: &[(Option<Millis>, usize)], start_stage: usize) -> Option<usize> {
+    let mut reached = false;
+    let mut last = None;
+    for (i, &(_, stage)) in entries.iter().enumerate() {
+        if stage >= start_stage {
+            reached = true;
+        } else if reached {
+            last = Some(i);
+        }
+    }
+    last
+}
+
 fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
-    let (entries, complete) = timeline(rule, issue);
-    let Some(&(_, current)) = entries.last() else {
+    let (all, complete) = timeline(rule, issue);
+    let Some(&(_, current)) = all.last() else {
         return Fact::new(Outcome::NotStarted);
     };
     let start_stage = rule
@@ -215,6 +278,31 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
     let is_done = |i: usize| rule.done.iter().any(|d| rule.stage_of(d) == Some(i));
     let is_active = |i: usize| rule.active.iter().any(|a| rule.stage_of(a) == Some(i));
 
+    // Rework is read from the whole timeline.
+    let reopens = all
+        .windows(2)
+        .filter(|w| is_done(w[0].1) && !is_done(w[1].1))
+        .count() as i32;
+    let backward_moves = all.windows(2).filter(|w| w[1].1 < w[0].1).count() as i32;
+    let first_end = (0..all.len())
+        .find(|&i| is_done(all[i].1) && (i == 0 || !is_done(all[i - 1].1)))
+        .and_then(|i| all[i].0);
+
+    // The clock: the whole timeline, or since the last uncommit.
+    let (entries, complete) = match rule
+        .restart_on_uncommit
+        .then(|| since_last_uncommit(&all, start_stage))
+        .flatten()
+    {
+        Some(from) => (&all[from..], true),
+        None => (&all[..], complete),
+    };
+    let rework = |f: Fact| Fact {
+        backward_moves,
+        first_end: f.end.and(first_end),
+        ..f
+    };
+
     let first_started = entries.iter().position(|&(_, s)| s >= start_stage);
     let start_unknown = !complete && first_started == Some(0);
     let start = if start_unknown {
@@ -222,22 +310,17 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
     } else {
         first_started.and_then(|i| entries[i].0)
     };
-    let reopens = entries
-        .windows(2)
-        .filter(|w| is_done(w[0].1) && !is_done(w[1].1))
-        .count() as i32;
-
     if !is_done(current) {
         let outcome = if first_started.is_some() {
             Outcome::InProgress
         } else {
             Outcome::NotStarted
         };
-        return Fact {
+        return rework(Fact {
             start,
             reopens,
             ..Fact::new(outcome)
-        };
+        });
     }
     // Latest entry into a done status from a non-done one.
     let end_entry = (0..entries.len())
@@ -246,7 +329,7 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
         .expect("the current entry is done, so some entry into done exists");
     let end = entries[end_entry].0;
     let (Some(s), Some(e)) = (start, end) else {
-        return Fact {
+        return rework(Fact {
             start,
             end,
             reopens,
@@ -257,17 +340,17 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
                     .into()
             }),
             ..Fact::new(Outcome::UnknownStart)
-        };
+        });
     };
     if e <= s {
-        return Fact {
+        return rework(Fact {
             start,
             end,
             reopens,
             lead_ms: Some(0),
             active_ms: Some(0),
             ..Fact::new(Outcome::NeverActive)
-        };
+        });
     }
     let mut active = 0;
     for (i, &(at, stage)) in entries.iter().enumerate() {
@@ -284,14 +367,14 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
             active += to - from;
         }
     }
-    Fact {
+    rework(Fact {
         start,
         end,
         reopens,
         lead_ms: Some(e - s),
         active_ms: Some(active),
         ..Fact::new(Outcome::Counted)
-    }
+    })
 }
 
 #[cfg(test)]
@@ -324,7 +407,10 @@ mod tests {
                 active: ["Analyzing", "Implementing", "Releasing"]
                     .map(String::from)
                     .to_vec(),
+                stage_ids: BTreeMap::new(),
+                restart_on_uncommit: false,
             }),
+            exclude_resolutions: None,
         }
     }
 
@@ -335,6 +421,8 @@ mod tests {
             at: t(at),
             from: Some(from.into()),
             to: Some(to.into()),
+            from_id: None,
+            to_id: None,
         }
     }
 
@@ -465,6 +553,95 @@ mod tests {
     }
 
     #[test]
+    fn rework_backward_moves_and_first_completion() {
+        let f = evaluate(&flow(), &pay101(5));
+        // Analyzing → Implementing → Done → Implementing (back) → Done.
+        assert_eq!((f.reopens, f.backward_moves), (1, 1));
+        assert_eq!(f.first_end, Some(t("2026-02-17T00:00:00Z")));
+        assert_eq!(f.end, Some(t("2026-02-20T09:00:00Z")));
+        let wip = evaluate(&flow(), &pay101(4));
+        assert_eq!((wip.first_end, wip.backward_moves), (None, 1));
+    }
+
+    #[test]
+    fn restart_on_uncommit_restarts_the_clock() {
+        let mut spec = flow();
+        let issue = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![
+                tr("1", "2026-01-02T00:00:00Z", "Funnel", "Analyzing"),
+                tr("2", "2026-01-03T00:00:00Z", "Analyzing", "Implementing"),
+                tr("3", "2026-01-05T00:00:00Z", "Implementing", "Funnel"),
+                tr("4", "2026-01-10T00:00:00Z", "Funnel", "Implementing"),
+                tr("5", "2026-01-12T00:00:00Z", "Implementing", "Done"),
+            ],
+            ..Default::default()
+        };
+        let f = evaluate(&spec, &issue);
+        assert_eq!(f.start, Some(t("2026-01-02T00:00:00Z")));
+        assert_eq!(f.backward_moves, 1);
+        let Rule::Status(rule) = &mut spec.rule else {
+            unreachable!()
+        };
+        rule.restart_on_uncommit = true;
+        let f = evaluate(&spec, &issue);
+        assert_eq!(f.outcome, Outcome::Counted);
+        assert_eq!(f.start, Some(t("2026-01-10T00:00:00Z")));
+        assert_eq!(f.lead_ms, Some(2 * MS_PER_DAY));
+        assert_eq!(f.active_ms, Some(2 * MS_PER_DAY));
+        // Back before the start and not yet again: not started under the restart.
+        let mut back = issue.clone();
+        back.transitions.truncate(3);
+        assert_eq!(evaluate(&spec, &back).outcome, Outcome::NotStarted);
+        // A move back that stays at or after the start does not restart.
+        let mut later = issue.clone();
+        later.transitions[2].to = Some("Analyzing".into());
+        later.transitions[3].from = Some("Analyzing".into());
+        assert_eq!(
+            evaluate(&spec, &later).start,
+            Some(t("2026-01-02T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn statuses_match_by_id_after_a_rename() {
+        let mut spec = flow();
+        let Rule::Status(rule) = &mut spec.rule else {
+            unreachable!()
+        };
+        rule.stage_ids.insert("10001".into(), 1);
+        let mut issue = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![
+                tr("1", "2026-01-02T00:00:00Z", "Funnel", "Discovery"),
+                tr("2", "2026-01-04T00:00:00Z", "Discovery", "Done"),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(evaluate(&spec, &issue).outcome, Outcome::NeverActive);
+        issue.transitions[0].to_id = Some("10001".into());
+        let f = evaluate(&spec, &issue);
+        assert_eq!(
+            (f.outcome, f.lead_ms),
+            (Outcome::Counted, Some(2 * MS_PER_DAY))
+        );
+    }
+
+    #[test]
+    fn excluded_resolutions_are_cancelled() {
+        let mut spec = flow();
+        spec.exclude_resolutions = Some(vec!["Won't Do".into()]);
+        let mut issue = pay101(5);
+        assert_eq!(evaluate(&spec, &issue).outcome, Outcome::Counted);
+        issue.resolution = Some("won't do".into());
+        assert_eq!(evaluate(&spec, &issue).outcome, Outcome::Cancelled);
+        // Not done: the resolution does not matter.
+        let mut wip = pay101(4);
+        wip.resolution = Some("Won't Do".into());
+        assert_eq!(evaluate(&spec, &wip).outcome, Outcome::InProgress);
+    }
+
+    #[test]
     fn threshold_is_strict() {
         let mut spec = flow();
         spec.min_lead_time_days = Some(2.0);
@@ -486,6 +663,7 @@ mod tests {
                 start_field: "customfield_1".into(),
                 end_field: "customfield_2".into(),
             },
+            exclude_resolutions: None,
         }
     }
 

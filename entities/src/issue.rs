@@ -27,6 +27,9 @@ pub struct Model {
     /// Set once a creation event was applied: the history is complete.
     pub creation_ms: Option<i64>,
     pub creation_status: Option<String>,
+    pub creation_status_id: Option<String>,
+    /// The resolution's name in the latest snapshot.
+    pub resolution: Option<String>,
     /// Tombstone: a deleted issue leaves every aggregate for good.
     pub deleted_at_ms: Option<i64>,
 }

@@ -18,6 +18,10 @@ pub struct Model {
     pub lead_ms: Option<i64>,
     pub active_ms: Option<i64>,
     pub reopens: i32,
+    /// Moves to an earlier mapped stage, reopens included.
+    pub backward_moves: i32,
+    /// The first entry into a done status (with `end_ms`: the time from first to final completion).
+    pub first_end_ms: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
 }

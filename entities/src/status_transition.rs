@@ -13,6 +13,8 @@ pub struct Model {
     pub at_ms: i64,
     pub from_status: Option<String>,
     pub to_status: Option<String>,
+    pub from_status_id: Option<String>,
+    pub to_status_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

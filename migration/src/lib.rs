@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_create_store;
 mod m20261203_000002_read_api;
+mod m20261204_000001_flow_metrics;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261203_000001_create_store::Migration),
             Box::new(m20261203_000002_read_api::Migration),
+            Box::new(m20261204_000001_flow_metrics::Migration),
         ]
     }
 }

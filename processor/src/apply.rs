@@ -198,6 +198,8 @@ async fn apply_set(
                         I::SnapshotDelivery,
                         I::CreationMs,
                         I::CreationStatus,
+                        I::CreationStatusId,
+                        I::Resolution,
                         I::DeletedAtMs,
                     ])
                     .to_owned(),
@@ -303,6 +305,7 @@ fn take_snapshot(row: &mut issue::Model, e: &IssueEvent) {
     row.status_category = s.status_category.clone();
     row.created_ms = s.created.map(|t| t.timestamp_millis());
     row.resolution_ms = s.resolution_date.map(|t| t.timestamp_millis());
+    row.resolution = s.resolution.clone();
     row.fields = serde_json::to_string(&s.fields).expect("a map of JSON values serializes");
     row.snapshot_at_ms = at;
     row.snapshot_seq = seq;
@@ -329,6 +332,8 @@ fn new_issue(e: &IssueEvent) -> issue::ActiveModel {
         snapshot_delivery: String::new(),
         creation_ms: None,
         creation_status: None,
+        creation_status_id: None,
+        resolution: None,
         deleted_at_ms: None,
     };
     take_snapshot(&mut row, e);
@@ -353,6 +358,7 @@ fn fold_event(row: &mut issue::Model, e: &IssueEvent) -> bool {
     if e.kind == EventKind::Created && row.creation_ms.is_none() {
         row.creation_ms = Some(e.issue.created.unwrap_or(e.at).timestamp_millis());
         row.creation_status = e.issue.status.as_ref().map(|s| s.name.clone());
+        row.creation_status_id = e.issue.status.as_ref().and_then(|s| s.id.clone());
         changed = true;
     }
     if e.kind == EventKind::Deleted && row.deleted_at_ms.is_none() {
@@ -373,6 +379,8 @@ fn transition_models(issue_id: i64, e: &IssueEvent) -> Vec<status_transition::Ac
             at_ms: Set(t.at),
             from_status: Set(t.from),
             to_status: Set(t.to),
+            from_status_id: Set(t.from_id),
+            to_status_id: Set(t.to_id),
         })
         .collect()
 }
@@ -505,13 +513,10 @@ pub(crate) async fn refresh_facts(
             let before = stored_contribution(&old)?;
             match new.remove(&old.config_id) {
                 Some(fact) => {
-                    let after = Contribution::of(&issue.issue_key, &fact);
-                    let unchanged = before == after
-                        && old.start_ms == fact.start
-                        && old.end_ms == fact.end
-                        && old.reopens == fact.reopens
-                        && old.note == fact.note
-                        && old.issue_type == issue.issue_type;
+                    let after =
+                        Contribution::of(&issue.issue_key, issue.issue_type.as_deref(), &fact);
+                    let unchanged =
+                        before == after && old.start_ms == fact.start && old.note == fact.note;
                     if !unchanged {
                         deltas.push((old.config_id, Some(before), Some(after)));
                         upserts.push(fact_model(old.config_id, issue, &fact));
@@ -527,7 +532,11 @@ pub(crate) async fn refresh_facts(
             deltas.push((
                 config_id,
                 None,
-                Some(Contribution::of(&issue.issue_key, &fact)),
+                Some(Contribution::of(
+                    &issue.issue_key,
+                    issue.issue_type.as_deref(),
+                    &fact,
+                )),
             ));
             upserts.push(fact_model(config_id, issue, &fact));
         }
@@ -567,6 +576,8 @@ pub(crate) async fn refresh_facts(
                         F::LeadMs,
                         F::ActiveMs,
                         F::Reopens,
+                        F::BackwardMoves,
+                        F::FirstEndMs,
                         F::Note,
                     ])
                     .to_owned(),

@@ -143,9 +143,12 @@ pub fn issue_state(
         project_key: issue.project_key.clone(),
         issue_type: issue.issue_type.clone(),
         status: issue.status_name.clone(),
+        status_id: issue.status_id.clone(),
         creation: issue
             .creation_ms
             .map(|at| (at, issue.creation_status.clone())),
+        creation_status_id: issue.creation_status_id.clone(),
+        resolution: issue.resolution.clone(),
         transitions: transitions
             .iter()
             .map(|t| Transition {
@@ -154,6 +157,8 @@ pub fn issue_state(
                 at: t.at_ms,
                 from: t.from_status.clone(),
                 to: t.to_status.clone(),
+                from_id: t.from_status_id.clone(),
+                to_id: t.to_status_id.clone(),
             })
             .collect(),
         fields,
@@ -197,6 +202,8 @@ pub fn fact_model(
         lead_ms: Set(fact.lead_ms),
         active_ms: Set(fact.active_ms),
         reopens: Set(fact.reopens),
+        backward_moves: Set(fact.backward_moves),
+        first_end_ms: Set(fact.first_end),
         note: Set(fact.note.clone()),
     }
 }
@@ -211,9 +218,14 @@ pub fn stored_contribution(f: &lead_time_fact::Model) -> Result<Contribution, Pr
     })?;
     Ok(Contribution {
         key: f.issue_key.clone(),
+        issue_type: f.issue_type.clone(),
         outcome,
         lead_ms: f.lead_ms,
         active_ms: f.active_ms,
+        end: f.end_ms,
+        first_end: f.first_end_ms,
+        reopens: f.reopens,
+        backward_moves: f.backward_moves,
     })
 }
 
@@ -243,7 +255,7 @@ impl Aggregates {
                 .all(db)
                 .await?
             {
-                map.insert(row.config_id, to_domain(&row));
+                map.insert(row.config_id, to_domain(&row)?);
             }
         }
         Ok(Aggregates { map })
@@ -297,6 +309,21 @@ impl Aggregates {
                             A::Invalid,
                             A::BelowThreshold,
                             A::UpdatedAtMs,
+                            A::P50Ms,
+                            A::P70Ms,
+                            A::P85Ms,
+                            A::P95Ms,
+                            A::StddevMs,
+                            A::Cancelled,
+                            A::Reopens,
+                            A::BackwardMoves,
+                            A::Reworked,
+                            A::SumReworkMs,
+                            A::Completed,
+                            A::ByType,
+                            A::SumSqLead,
+                            A::Sketch,
+                            A::Throughput,
                         ])
                         .value(A::Version, Expr::col(A::Version).add(1))
                         .to_owned(),
@@ -326,6 +353,18 @@ impl Aggregates {
                 invalid: r.invalid,
                 below_threshold: r.below_threshold,
                 updated_at_ms: r.updated_at_ms,
+                p50_ms: r.p50_ms,
+                p70_ms: r.p70_ms,
+                p85_ms: r.p85_ms,
+                p95_ms: r.p95_ms,
+                stddev_ms: r.stddev_ms,
+                cancelled: r.cancelled,
+                reopens: r.reopens,
+                backward_moves: r.backward_moves,
+                reworked: r.reworked,
+                sum_rework_ms: r.sum_rework_ms,
+                completed: r.completed,
+                by_type: r.by_type,
             })
             .collect();
         for chunk in daily.chunks(200) {
@@ -347,6 +386,18 @@ impl Aggregates {
                             D::Invalid,
                             D::BelowThreshold,
                             D::UpdatedAtMs,
+                            D::P50Ms,
+                            D::P70Ms,
+                            D::P85Ms,
+                            D::P95Ms,
+                            D::StddevMs,
+                            D::Cancelled,
+                            D::Reopens,
+                            D::BackwardMoves,
+                            D::Reworked,
+                            D::SumReworkMs,
+                            D::Completed,
+                            D::ByType,
                         ])
                         .to_owned(),
                 )
@@ -358,15 +409,33 @@ impl Aggregates {
 }
 
 /// The domain's aggregate of a stored row.
-pub fn to_domain(m: &pipeline_aggregate::Model) -> Aggregate {
+pub fn to_domain(m: &pipeline_aggregate::Model) -> Result<Aggregate, ProcessError> {
     let extreme = |ms: Option<i64>, key: &Option<String>| {
         ms.zip(key.clone())
             .map(|(lead_ms, key)| Extreme { lead_ms, key })
     };
-    Aggregate {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        ProcessError::Corrupt(format!(
+            "aggregate of configuration {}: {what}: {e}",
+            m.config_id
+        ))
+    };
+    fn json<T: serde::de::DeserializeOwned + Default>(v: &Option<String>) -> Result<T, String> {
+        match v.as_deref() {
+            None | Some("") => Ok(T::default()),
+            Some(s) => serde_json::from_str(s).map_err(|e| e.to_string()),
+        }
+    }
+    Ok(Aggregate {
         count: m.count,
         sum_lead_ms: m.sum_lead_ms,
         sum_active_ms: m.sum_active_ms,
+        sum_sq_lead: m
+            .sum_sq_lead
+            .trim()
+            .parse()
+            .map_err(|e| corrupt("sum_sq_lead", &e))?,
+        sketch: json(&m.sketch).map_err(|e| corrupt("sketch", &e))?,
         min: extreme(m.min_lead_ms, &m.min_issue),
         max: extreme(m.max_lead_ms, &m.max_issue),
         wip: m.wip,
@@ -375,8 +444,15 @@ pub fn to_domain(m: &pipeline_aggregate::Model) -> Aggregate {
         not_started: m.not_started,
         invalid: m.invalid,
         below_threshold: m.below_threshold,
+        cancelled: m.cancelled,
+        reopens: m.reopens,
+        backward_moves: m.backward_moves,
+        reworked: m.reworked,
+        sum_rework_ms: m.sum_rework_ms,
+        throughput: json(&m.throughput).map_err(|e| corrupt("throughput", &e))?,
+        by_type: json(&m.by_type).map_err(|e| corrupt("by_type", &e))?,
         extremes_stale: false,
-    }
+    })
 }
 
 /// The UTC day of an instant, as history rows name it.
@@ -385,6 +461,10 @@ pub fn day_of(t: DateTime<Utc>) -> String {
 }
 
 fn figures_row(config_id: i64, a: &Aggregate, now_ms: i64) -> pipeline_aggregate::ActiveModel {
+    let ms = |p: f64| a.percentile_days(p).map(|d| d * domain::MS_PER_DAY as f64);
+    let map = |m: &BTreeMap<String, i64>| {
+        (!m.is_empty()).then(|| serde_json::to_string(m).expect("a map of counts serializes"))
+    };
     pipeline_aggregate::ActiveModel {
         config_id: Set(config_id),
         count: Set(a.count),
@@ -402,6 +482,22 @@ fn figures_row(config_id: i64, a: &Aggregate, now_ms: i64) -> pipeline_aggregate
         below_threshold: Set(a.below_threshold),
         updated_at_ms: Set(now_ms),
         version: Set(1),
+        p50_ms: Set(ms(50.0)),
+        p70_ms: Set(ms(70.0)),
+        p85_ms: Set(ms(85.0)),
+        p95_ms: Set(ms(95.0)),
+        stddev_ms: Set(a.stddev_days().map(|d| d * domain::MS_PER_DAY as f64)),
+        cancelled: Set(a.cancelled),
+        reopens: Set(a.reopens),
+        backward_moves: Set(a.backward_moves),
+        reworked: Set(a.reworked),
+        sum_rework_ms: Set(a.sum_rework_ms),
+        completed: Set(a.throughput.values().sum()),
+        by_type: Set(map(&a.by_type)),
+        sum_sq_lead: Set(a.sum_sq_lead.to_string()),
+        sketch: Set((!a.sketch.is_empty())
+            .then(|| serde_json::to_string(&a.sketch).expect("a sketch serializes"))),
+        throughput: Set(map(&a.throughput)),
     }
 }
 

@@ -54,6 +54,7 @@ fn event(id: u64, seq: u64, kind: EventKind, from: &str, to: &str, at_ms: i64) -
             status_category: None,
             created: Some(DateTime::from_timestamp_millis(1_767_225_600_000).unwrap()),
             resolution_date: None,
+            resolution: None,
             fields: Default::default(),
         },
         changes: if kind == EventKind::Created {

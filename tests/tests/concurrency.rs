@@ -58,7 +58,7 @@ async fn rebuilds_during_processing_end_exact() {
     assert_eq!(rebuilder.await.unwrap(), 12);
 
     let got = serde_json::to_value(
-        artflow::report::build(&db.db, None, Utc::now())
+        artflow::report::build(&db.db, None, Utc::now(), Default::default())
             .await
             .unwrap(),
     )

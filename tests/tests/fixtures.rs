@@ -38,7 +38,9 @@ async fn apply(db: &DatabaseConnection, events: &[IssueEvent]) {
 }
 
 async fn pipeline(db: &DatabaseConnection, code: &str) -> serde_json::Value {
-    let r = artflow::report::build(db, None, Utc::now()).await.unwrap();
+    let r = artflow::report::build(db, None, Utc::now(), Default::default())
+        .await
+        .unwrap();
     let json = serde_json::to_value(&r).unwrap();
     json["arts"]
         .as_array()

@@ -19,7 +19,12 @@ async fn configure(db: &DatabaseConnection, data: &DemoData) {
 }
 
 async fn report(db: &DatabaseConnection) -> serde_json::Value {
-    serde_json::to_value(artflow::report::build(db, None, Utc::now()).await.unwrap()).unwrap()
+    serde_json::to_value(
+        artflow::report::build(db, None, Utc::now(), Default::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 async fn in_order(db: &DatabaseConnection, data: &DemoData) -> serde_json::Value {

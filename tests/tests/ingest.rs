@@ -154,7 +154,7 @@ async fn fixtures_get_their_answers_with_the_local_queue() {
     let stored = deliveries_stored(&db.db).await;
     assert_eq!(stored, expected.len() as u64);
     let r = serde_json::to_value(
-        artflow::report::build(&db.db, None, Utc::now())
+        artflow::report::build(&db.db, None, Utc::now(), Default::default())
             .await
             .unwrap(),
     )

@@ -154,7 +154,9 @@ mod as_webhook_events {
                     assert_eq!(r.failed().count(), 0);
                 }
                 let got = serde_json::to_value(
-                    artflow::report::build(&db.db, None, Utc::now()).await.unwrap(),
+                    artflow::report::build(&db.db, None, Utc::now(), Default::default())
+                        .await
+                        .unwrap(),
                 )
                 .unwrap();
                 assert_eq!(

@@ -79,7 +79,12 @@ fn worker(moto: &Moto, queue_url: &str, db: DatabaseConnection, batch: usize) ->
 }
 
 async fn report(db: &DatabaseConnection) -> serde_json::Value {
-    serde_json::to_value(artflow::report::build(db, None, Utc::now()).await.unwrap()).unwrap()
+    serde_json::to_value(
+        artflow::report::build(db, None, Utc::now(), Default::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 async fn configure(db: &DatabaseConnection, toml: &str) {
