@@ -1315,6 +1315,15 @@ pub struct DataQuality {
     pub unowned_projects: Vec<ProjectCount>,
 }
 
+/// An issue id with four optional text columns, as read by [`data_quality`].
+type IdAndFour = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// The data-quality findings of an ART's configurations.
 pub async fn data_quality(db: &impl ConnectionTrait, art: &art::Model) -> Result<DataQuality> {
     use lead_time_fact::Column as F;
@@ -1324,13 +1333,7 @@ pub async fn data_quality(db: &impl ConnectionTrait, art: &art::Model) -> Result
         .map(|k| k.to_ascii_uppercase())
         .collect();
     // The ART's issues and every status they were in, for the unmapped statuses.
-    let issues: Vec<(
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = issue::Entity::find()
+    let issues: Vec<IdAndFour> = issue::Entity::find()
         .select_only()
         .column(issue::Column::Id)
         .column(issue::Column::IssueType)
@@ -1350,13 +1353,7 @@ pub async fn data_quality(db: &impl ConnectionTrait, art: &art::Model) -> Result
     }
     let ids: Vec<i64> = issues.iter().map(|i| i.0).collect();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )> = status_transition::Entity::find()
+        let rows: Vec<IdAndFour> = status_transition::Entity::find()
             .select_only()
             .column(status_transition::Column::IssueId)
             .column(status_transition::Column::FromStatus)

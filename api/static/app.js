@@ -37,6 +37,7 @@ const NOT_COUNTED = {
   unknown_start: 'unknown start',
   invalid: 'invalid',
   below_threshold: 'below threshold',
+  cancelled: 'cancelled',
 };
 
 const WINDOWS = { all: null, '90d': 90, '30d': 30 };
@@ -596,9 +597,9 @@ class Card {
 
   renderExtras(p) {
     const blocks = [];
-    if (Array.isArray(p.throughput)) blocks.push(throughputBlock(p.throughput));
-    if (Array.isArray(p.aging)) blocks.push(agingBlock(p.aging));
-    if (Array.isArray(p.distribution)) blocks.push(distributionBlock(p.distribution));
+    if (p.throughput && Array.isArray(p.throughput.weeks)) blocks.push(throughputBlock(p.throughput.weeks));
+    if (p.aging && Array.isArray(p.aging.issues)) blocks.push(agingBlock(p.aging));
+    if (p.distribution && p.distribution.by_type) blocks.push(distributionBlock(p.distribution));
     if (p.rework && typeof p.rework === 'object') blocks.push(reworkBlock(p.rework));
     this.extras.replaceChildren(...blocks);
     this.extras.hidden = blocks.length === 0;
@@ -693,20 +694,24 @@ function throughputBlock(weeks) {
       : el('p', { class: 'muted', text: 'No completed week.' }));
 }
 
-function agingBlock(items) {
-  const top = [...items].sort((a, b) => (b.age_days ?? 0) - (a.age_days ?? 0)).slice(0, 8);
-  return extraBlock('aging', `Aging work in progress (${items.length})`,
+function agingBlock(aging) {
+  const items = aging.issues;
+  const top = items.slice(0, 8); // the API lists the oldest first
+  const sle = aging.sle_days == null ? '' : ` · ${aging.over_sle} older than the p85 of ${fmtDays(aging.sle_days)}`;
+  return extraBlock('aging', `Aging work in progress (${items.length}${sle})`,
     top.length
-      ? el('ul', { class: 'aging' }, ...top.map((i) => el('li', { class: i.over_p85 ? 'over' : null, 'data-issue': i.key },
+      ? el('ul', { class: 'aging' }, ...top.map((i) => el('li', { class: i.over_sle ? 'over' : null, 'data-issue': i.key },
         el('span', { class: 'key', text: i.key }),
         el('span', { class: 'age', text: fmtDays(i.age_days) }),
-        i.over_p85 ? el('span', { class: 'flag', text: 'over p85' }) : null)))
+        i.over_sle ? el('span', { class: 'flag', text: 'over p85' }) : null)))
       : el('p', { class: 'muted', text: 'Nothing in progress.' }));
 }
 
-function distributionBlock(types) {
-  return extraBlock('distribution', 'Counted by type',
-    el('ul', { class: 'chips' }, ...types.map((t) => el('li', { class: 'chip', text: `${t.type} ${t.count}` }))));
+function distributionBlock(d) {
+  const chips = Object.entries(d.by_type).map(([type, n]) => el('li', { class: 'chip', text: `${type} ${n}` }));
+  if (d.cancelled) chips.push(el('li', { class: 'chip', text: `cancelled ${d.cancelled}` }));
+  return extraBlock('distribution', 'Completed by type',
+    chips.length ? el('ul', { class: 'chips' }, ...chips) : el('p', { class: 'muted', text: 'Nothing completed.' }));
 }
 
 function reworkBlock(rework) {

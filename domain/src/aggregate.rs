@@ -286,7 +286,14 @@ mod tests {
     fn c(key: &str, outcome: Outcome, lead: Option<i64>, active: Option<i64>) -> Contribution {
         Contribution {
             key: key.into(),
-            issue_type: Some(if key.len() % 2 == 0 { "Story" } else { "Bug" }.into()),
+            issue_type: Some(
+                if key.len().is_multiple_of(2) {
+                    "Story"
+                } else {
+                    "Bug"
+                }
+                .into(),
+            ),
             outcome,
             lead_ms: lead,
             active_ms: active,

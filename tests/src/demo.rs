@@ -6,7 +6,6 @@ use artflow::feed::{Summary, search_events, webhook_event};
 use domain::IssueEvent;
 
 use crate::reference;
-use crate::support::comparable;
 
 /// Every event of the dataset: the imports, then the webhooks (deletions), with their names.
 pub fn events(data: &DemoData) -> Vec<(String, IssueEvent)> {
@@ -26,7 +25,8 @@ pub fn events(data: &DemoData) -> Vec<(String, IssueEvent)> {
     out
 }
 
-/// The figures of the whole dataset (every deletion applied), by the reference computation.
+/// The figures of the whole dataset (every deletion applied), by the reference computation
+/// (compare with `support::assert_matches_reference`).
 pub fn expected(data: &DemoData) -> serde_json::Value {
     let docs: Vec<serde_json::Value> = data
         .search_responses
@@ -42,5 +42,5 @@ pub fn expected(data: &DemoData) -> serde_json::Value {
         })
         .collect();
     assert!(!deleted.is_empty());
-    comparable(reference::compute(&data.config_toml, &docs, &deleted))
+    reference::compute(&data.config_toml, &docs, &deleted)
 }

@@ -20,10 +20,16 @@
 //!   `below_threshold`; the field rule never has an active time.
 //! - When one (site, id) appears more than once in the input, the first occurrence that has
 //!   `fields` is used.
+//! - *Reworked* needs a known time of the first entry into done: a completion whose first entry
+//!   into done is the unknown-time first entry of an incomplete history is not reworked (its
+//!   rework time cannot be measured). Its reopens and backward moves still count.
+//! - A *backward move* is a move between consecutive mapped entries to an earlier stage, or a
+//!   reopen (done to non-done) whatever the stages' order.
+//! - The issue type in the flow distribution is `fields.issuetype.name` as Jira spells it.
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -60,6 +66,8 @@ struct PipelineConfig {
     issue_types: Option<Vec<String>>,
     #[serde(default)]
     min_lead_time_days: Option<f64>,
+    #[serde(default)]
+    exclude_resolutions: Vec<String>,
     #[serde(default)]
     stages: Vec<String>,
     #[serde(default)]
@@ -127,6 +135,11 @@ impl PipelineConfig {
         self.active
             .iter()
             .any(|a| same_name(a, &self.stages[stage]))
+    }
+
+    /// Whether a resolution is one of `exclude_resolutions` (an issue done with it is cancelled).
+    fn excludes_resolution(&self, resolution: Option<&str>) -> bool {
+        resolution.is_some_and(|r| self.exclude_resolutions.iter().any(|x| same_name(x, r)))
     }
 
     /// Whether a lead time of `lead_ms` falls at or below the threshold (not counted).
@@ -215,6 +228,10 @@ impl Issue<'_> {
 
     fn current_status(&self) -> Option<&str> {
         self.fields.get("status")?.get("name")?.as_str()
+    }
+
+    fn resolution(&self) -> Option<&str> {
+        self.fields.get("resolution")?.get("name")?.as_str()
     }
 }
 
@@ -384,6 +401,7 @@ enum Outcome {
     NotStarted,
     Invalid,
     BelowThreshold,
+    Cancelled,
 }
 
 impl Outcome {
@@ -396,6 +414,7 @@ impl Outcome {
             Outcome::NotStarted => "not_started",
             Outcome::Invalid => "invalid",
             Outcome::BelowThreshold => "below_threshold",
+            Outcome::Cancelled => "cancelled",
         }
     }
 }
@@ -406,6 +425,14 @@ struct Fact {
     outcome: Outcome,
     lead_ms: Option<i64>,
     active_ms: Option<i64>,
+    /// The end, when the issue is done and its end is known.
+    end_ms: Option<i64>,
+    /// The time of the first entry into done, when known (the field rule: the end).
+    first_end_ms: Option<i64>,
+    /// Moves from a done status to a mapped non-done one (status rule).
+    reopens: u64,
+    /// Moves to an earlier mapped stage, reopens included (status rule).
+    backward_moves: u64,
 }
 
 impl Fact {
@@ -414,6 +441,42 @@ impl Fact {
             outcome,
             lead_ms: None,
             active_ms: None,
+            end_ms: None,
+            first_end_ms: None,
+            reopens: 0,
+            backward_moves: 0,
+        }
+    }
+
+    fn ended(self, end_ms: Option<i64>) -> Self {
+        Fact { end_ms, ..self }
+    }
+
+    /// Whether the fact is a completion: counted, never active, unknown start or below the
+    /// threshold, with a known end.
+    fn is_completion(&self) -> bool {
+        self.end_ms.is_some()
+            && matches!(
+                self.outcome,
+                Outcome::Counted
+                    | Outcome::NeverActive
+                    | Outcome::UnknownStart
+                    | Outcome::BelowThreshold
+            )
+    }
+
+    /// A done issue (a completion, or end before start) with an excluded resolution is
+    /// cancelled: no lead time, no completion. Its rework counters stay.
+    fn cancelled_if(self, excluded: bool) -> Self {
+        if excluded && (self.is_completion() || self.outcome == Outcome::Invalid) {
+            Fact {
+                outcome: Outcome::Cancelled,
+                lead_ms: None,
+                active_ms: None,
+                ..self
+            }
+        } else {
+            self
         }
     }
 
@@ -424,9 +487,9 @@ impl Fact {
             Outcome::Counted
         };
         Fact {
-            outcome,
             lead_ms: Some(lead_ms),
             active_ms,
+            ..Fact::bare(outcome)
         }
     }
 }
@@ -439,11 +502,6 @@ struct Mapped {
 }
 
 fn status_fact(p: &PipelineConfig, entries: &[Entry], complete: bool) -> Fact {
-    let start_stage = p
-        .start
-        .as_deref()
-        .and_then(|s| p.stage_index(s))
-        .unwrap_or(usize::MAX);
     let mapped: Vec<Mapped> = entries
         .iter()
         .filter_map(|e| {
@@ -454,6 +512,36 @@ fn status_fact(p: &PipelineConfig, entries: &[Entry], complete: bool) -> Fact {
             })
         })
         .collect();
+    // Rework reads the whole mapped timeline, whatever the outcome.
+    let mut reopens = 0;
+    let mut backward_moves = 0;
+    for pair in mapped.windows(2) {
+        let reopen = pair[0].done && !pair[1].done;
+        if reopen {
+            reopens += 1;
+        }
+        if reopen || pair[1].stage < pair[0].stage {
+            backward_moves += 1;
+        }
+    }
+    let first_end_ms = (0..mapped.len())
+        .find(|&i| mapped[i].done && (i == 0 || !mapped[i - 1].done))
+        .and_then(|i| mapped[i].time);
+    Fact {
+        first_end_ms,
+        reopens,
+        backward_moves,
+        ..status_outcome(p, &mapped, complete)
+    }
+}
+
+/// The outcome, lead, active time and end of a mapped status timeline.
+fn status_outcome(p: &PipelineConfig, mapped: &[Mapped], complete: bool) -> Fact {
+    let start_stage = p
+        .start
+        .as_deref()
+        .and_then(|s| p.stage_index(s))
+        .unwrap_or(usize::MAX);
     let Some(current) = mapped.last() else {
         return Fact::bare(Outcome::NotStarted);
     };
@@ -483,13 +571,14 @@ fn status_fact(p: &PipelineConfig, entries: &[Entry], complete: bool) -> Fact {
         .rev()
         .find(|&i| mapped[i].done && (i == 0 || !mapped[i - 1].done))
         .expect("the current entry is done, so some entry enters done");
-    let (start, end) = match (start, mapped[end_pos].time) {
+    let end_time = mapped[end_pos].time;
+    let (start, end) = match (start, end_time) {
         (None, _) => return Fact::bare(Outcome::NotStarted),
-        (Some(None), _) | (_, None) => return Fact::bare(Outcome::UnknownStart),
+        (Some(None), _) | (_, None) => return Fact::bare(Outcome::UnknownStart).ended(end_time),
         (Some(Some(start)), Some(end)) => (start, end),
     };
     if end <= start {
-        return Fact::bare(Outcome::NeverActive);
+        return Fact::bare(Outcome::NeverActive).ended(Some(end));
     }
 
     // Time inside [start, end] spent in active stages; each mapped entry lasts until the next.
@@ -505,7 +594,7 @@ fn status_fact(p: &PipelineConfig, entries: &[Entry], complete: bool) -> Fact {
             .min(end);
         active += (to - from).max(0);
     }
-    Fact::timed(p, end - start, Some(active))
+    Fact::timed(p, end - start, Some(active)).ended(Some(end))
 }
 
 /// The value of a date field: `created` and `resolutiondate` are the issue's own dates, any
@@ -517,17 +606,31 @@ fn field_time(issue: &Issue<'_>, name: &str) -> Option<i64> {
 fn field_fact(p: &PipelineConfig, issue: &Issue<'_>) -> Fact {
     let start = field_time(issue, p.start_field.as_deref().unwrap_or_default());
     let end = field_time(issue, p.end_field.as_deref().unwrap_or_default());
-    match (start, end) {
+    let fact = match (start, end) {
         (Some(start), Some(end)) if end >= start => Fact::timed(p, end - start, None),
         (Some(_), Some(_)) => Fact::bare(Outcome::Invalid),
         (Some(_), None) => Fact::bare(Outcome::InProgress),
         (None, Some(_)) => Fact::bare(Outcome::UnknownStart),
         (None, None) => Fact::bare(Outcome::NotStarted),
+    };
+    // No rework under the field rule: the first completion is the final one.
+    Fact {
+        first_end_ms: end,
+        ..fact.ended(end)
     }
 }
 
-/// Every (ART index, pipeline index, issue key, fact) for the pipelines that cover each issue.
-fn all_facts(config: &ConfigFile, issues: &[Issue<'_>]) -> Vec<(usize, usize, String, Fact)> {
+/// One issue's fact under one pipeline, with where it belongs.
+struct FactRow {
+    art: usize,
+    pipeline: usize,
+    key: String,
+    issue_type: Option<String>,
+    fact: Fact,
+}
+
+/// Every fact of the pipelines that cover each issue.
+fn all_facts(config: &ConfigFile, issues: &[Issue<'_>]) -> Vec<FactRow> {
     let mut facts = Vec::new();
     for issue in issues {
         let Some(project) = issue.project_key() else {
@@ -549,7 +652,14 @@ fn all_facts(config: &ConfigFile, issues: &[Issue<'_>]) -> Vec<(usize, usize, St
                         timeline.get_or_insert_with(|| status_timeline(issue));
                     status_fact(p, entries, *complete)
                 };
-                facts.push((a, pi, issue.key.clone(), fact));
+                let fact = fact.cancelled_if(p.excludes_resolution(issue.resolution()));
+                facts.push(FactRow {
+                    art: a,
+                    pipeline: pi,
+                    key: issue.key.clone(),
+                    issue_type: issue.issue_type().map(str::to_owned),
+                    fact,
+                });
             }
         }
     }
@@ -566,7 +676,7 @@ pub type OutcomeRow = (String, Option<i64>, Option<i64>);
 
 /// Every (pipeline code, issue key) that a pipeline covers, with the issue's outcome
 /// (`counted`, `never_active`, `unknown_start`, `in_progress`, `not_started`, `invalid`,
-/// `below_threshold`), its lead time and its active time in milliseconds. Lead and active times
+/// `below_threshold`, `cancelled`), its lead time and its active time in milliseconds. Lead and active times
 /// are given for `counted` and `below_threshold` only; the field rule has no active time.
 ///
 /// `deleted` lists (site, issue id) pairs that no pipeline covers. Panics when `config_toml` is
@@ -580,16 +690,24 @@ pub fn outcomes(
     let issues = collect_issues(search_responses, deleted);
     all_facts(&config, &issues)
         .into_iter()
-        .map(|(a, p, key, fact)| {
-            (
-                (config.art[a].pipeline[p].code.clone(), key),
+        .map(
+            |FactRow {
+                 art,
+                 pipeline,
+                 key,
+                 fact,
+                 ..
+             }| {
                 (
-                    fact.outcome.as_str().to_owned(),
-                    fact.lead_ms,
-                    fact.active_ms,
-                ),
-            )
-        })
+                    (config.art[art].pipeline[pipeline].code.clone(), key),
+                    (
+                        fact.outcome.as_str().to_owned(),
+                        fact.lead_ms,
+                        fact.active_ms,
+                    ),
+                )
+            },
+        )
         .collect()
 }
 
@@ -597,8 +715,18 @@ pub fn outcomes(
 ///
 /// Returns `{"arts": [{"abbreviation", "name", "pipelines": [{"code", "name", "rule", "count",
 /// "wip", "min_days", "min_issue", "max_days", "max_issue", "mean_days", "flow_efficiency",
-/// "issues"}]}]}`, ARTs by abbreviation, pipelines by code, days unrounded, figures null when
-/// nothing is counted, `issues` the counted keys in string order. `deleted` lists
+/// "issues", "p50_days", "p70_days", "p85_days", "p95_days", "stddev_days", "not_counted",
+/// "throughput", "rework", "distribution"}]}]}`, ARTs by abbreviation, pipelines by code, days
+/// unrounded, figures null when nothing is counted, `issues` the counted keys in string order.
+///
+/// The flow figures (docs/semantics.md, "Flow metrics beyond the old job"): the percentiles are
+/// the *exact* nearest-rank ones (the implementation's sketch is within 0.5% of them);
+/// `stddev_days` the population deviation; `not_counted` `{"not_started", "never_active",
+/// "unknown_start", "invalid", "below_threshold", "cancelled"}`; `throughput` `{"total",
+/// "weeks": [{"week": "2026-W07", "count"}]}` by the ISO week (UTC) of the completions' ends,
+/// ascending, weeks without completions left out; `rework` `{"reopens", "backward_moves",
+/// "reworked", "mean_rework_days"}`; `distribution` `{"by_type": {type: completions},
+/// "cancelled"}`, types without completions left out. `deleted` lists
 /// (site, issue id) pairs that no pipeline covers. Panics when `config_toml` is not a valid
 /// configuration.
 pub fn compute(
@@ -623,8 +751,7 @@ pub fn compute(
                 .map(|pi| {
                     let of_pipeline = facts
                         .iter()
-                        .filter(|(fa, fp, _, _)| *fa == a && *fp == pi)
-                        .map(|(_, _, key, fact)| (key.as_str(), *fact));
+                        .filter(|row| row.art == a && row.pipeline == pi);
                     pipeline_figures(&art.pipeline[pi], of_pipeline)
                 })
                 .collect();
@@ -638,18 +765,48 @@ pub fn compute(
     json!({ "arts": arts_json })
 }
 
-fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = (&'a str, Fact)>) -> Value {
+fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a FactRow>) -> Value {
     let mut counted: Vec<(&str, i64, Option<i64>)> = Vec::new();
     let mut wip = 0u64;
-    for (key, fact) in facts {
+    let mut not_counted: BTreeMap<&str, u64> = [
+        Outcome::NotStarted,
+        Outcome::NeverActive,
+        Outcome::UnknownStart,
+        Outcome::Invalid,
+        Outcome::BelowThreshold,
+        Outcome::Cancelled,
+    ]
+    .iter()
+    .map(|o| (o.as_str(), 0))
+    .collect();
+    let mut weeks: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
+    let (mut reopens, mut backward_moves) = (0u64, 0u64);
+    let mut rework_ms: Vec<i64> = Vec::new();
+    for row in facts {
+        let fact = &row.fact;
+        reopens += fact.reopens;
+        backward_moves += fact.backward_moves;
         match fact.outcome {
             Outcome::Counted => counted.push((
-                key,
+                &row.key,
                 fact.lead_ms.expect("a counted fact has a lead time"),
                 fact.active_ms,
             )),
             Outcome::InProgress => wip += 1,
-            _ => {}
+            other => *not_counted.get_mut(other.as_str()).expect("listed") += 1,
+        }
+        if fact.is_completion() {
+            let end = fact.end_ms.expect("a completion has an end");
+            *weeks.entry(iso_week(end)).or_default() += 1;
+            *by_type
+                .entry(row.issue_type.as_deref().unwrap_or("(none)"))
+                .or_default() += 1;
+            if let Some(first) = fact.first_end_ms
+                && first < end
+            {
+                rework_ms.push(end - first);
+            }
         }
     }
     let min = counted
@@ -667,8 +824,18 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = (&'a str
     } else {
         None
     };
+    let mut sorted_leads: Vec<i64> = counted.iter().map(|c| c.1).collect();
+    sorted_leads.sort_unstable();
+    let percentile = |pct: u64| nearest_rank(&sorted_leads, pct).map(days);
     let mut keys: Vec<&str> = counted.iter().map(|c| c.0).collect();
     keys.sort_unstable();
+    let throughput_total: u64 = weeks.values().sum();
+    let weeks: Vec<Value> = weeks
+        .into_iter()
+        .map(|(week, count)| json!({"week": week, "count": count}))
+        .collect();
+    let mean_rework_days = (!rework_ms.is_empty())
+        .then(|| rework_ms.iter().sum::<i64>() as f64 / rework_ms.len() as f64 / DAY_MS as f64);
     json!({
         "code": p.code,
         "name": p.name,
@@ -682,7 +849,57 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = (&'a str
         "mean_days": mean,
         "flow_efficiency": flow_efficiency,
         "issues": keys,
+        "p50_days": percentile(50),
+        "p70_days": percentile(70),
+        "p85_days": percentile(85),
+        "p95_days": percentile(95),
+        "stddev_days": population_stddev_ms(&sorted_leads).map(|sd| sd / DAY_MS as f64),
+        "not_counted": not_counted,
+        "throughput": {"total": throughput_total, "weeks": weeks},
+        "rework": {
+            "reopens": reopens,
+            "backward_moves": backward_moves,
+            "reworked": rework_ms.len(),
+            "mean_rework_days": mean_rework_days,
+        },
+        "distribution": {"by_type": by_type, "cancelled": not_counted["cancelled"]},
     })
+}
+
+/// The value at rank ⌈pct·n/100⌉ (at least 1) of `sorted`, ascending; `None` when empty.
+fn nearest_rank(sorted: &[i64], pct: u64) -> Option<i64> {
+    let n = sorted.len() as u64;
+    if n == 0 {
+        return None;
+    }
+    let rank = (pct * n).div_ceil(100).clamp(1, n);
+    Some(sorted[(rank - 1) as usize])
+}
+
+/// The population standard deviation of `values` (ms), in ms: √(Σ(n·xᵢ − Σx)²) / n^1.5, the sum
+/// of squared deviations kept exact in 128-bit integers; `None` when empty.
+fn population_stddev_ms(values: &[i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len() as i128;
+    let sum: i128 = values.iter().map(|&x| x as i128).sum();
+    let squares: i128 = values
+        .iter()
+        .map(|&x| {
+            let d = n * x as i128 - sum;
+            d * d
+        })
+        .sum();
+    Some((squares as f64).sqrt() / (n as f64).powf(1.5))
+}
+
+/// The ISO week (`2026-W07`) of a UTC instant given in ms.
+fn iso_week(ms: i64) -> String {
+    let week = DateTime::from_timestamp_millis(ms)
+        .expect("a time in chrono's range")
+        .iso_week();
+    format!("{:04}-W{:02}", week.year(), week.week())
 }
 
 #[cfg(test)]
@@ -1566,6 +1783,329 @@ end_field = "resolutiondate"
         compute(&toml, &[], &[]);
     }
 
+    // ---- flow metrics ----------------------------------------------------------------------
+
+    #[test]
+    fn iso_weeks_at_year_boundaries_in_utc() {
+        // 2026 starts on a Thursday, so it has 53 ISO weeks; 2025 (from a Wednesday) has 52.
+        assert_eq!(iso_week(ms("2026-01-01T00:00:00Z")), "2026-W01");
+        assert_eq!(iso_week(ms("2025-12-29T00:00:00Z")), "2026-W01");
+        assert_eq!(iso_week(ms("2025-12-28T23:59:59.999Z")), "2025-W52");
+        assert_eq!(iso_week(ms("2024-12-30T00:00:00Z")), "2025-W01");
+        assert_eq!(iso_week(ms("2026-12-31T12:00:00Z")), "2026-W53");
+        assert_eq!(iso_week(ms("2027-01-03T23:59:59.999Z")), "2026-W53");
+        assert_eq!(iso_week(ms("2027-01-04T00:00:00Z")), "2027-W01");
+        // Sunday evening west of UTC is Monday in UTC.
+        assert_eq!(iso_week(ms("2026-01-04T23:30:00.000-0100")), "2026-W02");
+        assert_eq!(iso_week(ms("2026-02-20T09:00:00Z")), "2026-W08");
+    }
+
+    #[test]
+    fn throughput_by_iso_week_of_the_end_over_every_completion() {
+        let created = "2026-12-20T00:00:00.000Z";
+        let done_at = |key: &str, id: &str, from: &str, at: &str| {
+            issue(
+                key,
+                id,
+                "Story",
+                created,
+                &[
+                    ("1", "2026-12-21T00:00:00.000Z", "Funnel", from),
+                    ("2", at, from, "Done"),
+                ],
+            )
+        };
+        let mut untyped = done_at("MOB-3", "3", "Analyzing", "2027-01-04T00:00:00.000Z");
+        untyped["fields"]
+            .as_object_mut()
+            .unwrap()
+            .remove("issuetype");
+        let issues = vec![
+            // counted, Thursday of 2026-W53
+            done_at("MOB-1", "1", "Analyzing", "2026-12-31T10:00:00.000Z"),
+            // counted, Sunday of 2026-W53 in UTC (Monday in +0100)
+            done_at("MOB-2", "2", "Implementing", "2027-01-04T00:30:00.000+0100"),
+            // counted, no type, 2027-W01
+            untyped,
+            // never active (straight from Funnel), 2027-W01
+            issue(
+                "MOB-4",
+                "4",
+                "Bug",
+                created,
+                &[("1", "2027-01-05T00:00:00.000Z", "Funnel", "Done")],
+            ),
+            // unknown start with a known end, 2027-W01
+            with_total(
+                issue(
+                    "MOB-5",
+                    "5",
+                    "Bug",
+                    created,
+                    &[("1", "2027-01-06T00:00:00.000Z", "Releasing", "Done")],
+                ),
+                4,
+            ),
+            // unknown start with an unknown end: no completion
+            {
+                let mut i = with_total(issue("MOB-6", "6", "Bug", created, &[]), 2);
+                i["fields"]["status"]["name"] = json!("Done");
+                i
+            },
+            // in progress: no completion
+            issue(
+                "MOB-7",
+                "7",
+                "Story",
+                created,
+                &[("1", "2026-12-22T00:00:00.000Z", "Funnel", "Analyzing")],
+            ),
+        ];
+        let out = outcomes(PAY_TOML, &[search(issues.clone())], &[]);
+        let get = |key: &str| out[&("MOB-FLOW".to_owned(), key.to_owned())].0.clone();
+        assert_eq!(
+            [
+                "MOB-1", "MOB-2", "MOB-3", "MOB-4", "MOB-5", "MOB-6", "MOB-7"
+            ]
+            .map(get),
+            [
+                "counted",
+                "counted",
+                "counted",
+                "never_active",
+                "unknown_start",
+                "unknown_start",
+                "in_progress"
+            ]
+        );
+        let figures = compute(PAY_TOML, &[search(issues)], &[]);
+        let p = pipeline(&figures, "MOB-FLOW");
+        assert_eq!(
+            p["throughput"],
+            json!({"total": 5, "weeks": [
+                {"week": "2026-W53", "count": 2},
+                {"week": "2027-W01", "count": 3},
+            ]})
+        );
+        assert_eq!(
+            p["distribution"],
+            json!({"by_type": {"(none)": 1, "Bug": 2, "Story": 2}, "cancelled": 0})
+        );
+        assert_eq!(
+            p["not_counted"],
+            json!({"not_started": 0, "never_active": 1, "unknown_start": 2, "invalid": 0,
+                   "below_threshold": 0, "cancelled": 0})
+        );
+        assert_eq!(p["wip"], 1);
+        assert_eq!(
+            p["rework"],
+            json!({"reopens": 0, "backward_moves": 0, "reworked": 0, "mean_rework_days": null})
+        );
+    }
+
+    #[test]
+    fn rework_of_a_reopened_issue() {
+        // PAY-101: done on Feb 17 (00:00 UTC), reopened on Feb 18, done again on Feb 20 09:00.
+        let reopened_wip = issue(
+            "PAY-102",
+            "20102",
+            "Enabler",
+            "2026-01-05T08:00:00.000Z",
+            &pay101_changes()[..4],
+        );
+        // Backward without a reopen: Implementing → Analyzing, then done once.
+        let back = issue(
+            "PAY-103",
+            "20103",
+            "Feature",
+            "2026-01-05T08:00:00.000Z",
+            &[
+                ("1", "2026-01-06T00:00:00.000Z", "Funnel", "Implementing"),
+                ("2", "2026-01-07T00:00:00.000Z", "Implementing", "Analyzing"),
+                ("3", "2026-01-08T00:00:00.000Z", "Analyzing", "Limbo"),
+                ("4", "2026-01-09T00:00:00.000Z", "Limbo", "Done"),
+                // Leaving Done for an unmapped status and coming back: no reopen, no rework.
+                ("5", "2026-01-10T00:00:00.000Z", "Done", "Archived"),
+                ("6", "2026-01-11T00:00:00.000Z", "Archived", "Done"),
+            ],
+        );
+        let issues = vec![pay101(), reopened_wip, back];
+        let figures = compute(PAY_TOML, &[search(issues)], &[]);
+        let flow = pipeline(&figures, "PAY-FLOW");
+        // Reopens and backward moves over every covered issue, the one in progress included;
+        // reworked: PAY-101 only, Feb 17 00:00 → Feb 20 09:00 = 3.375 days.
+        assert_eq!(
+            flow["rework"],
+            json!({"reopens": 2, "backward_moves": 3, "reworked": 1, "mean_rework_days": 3.375})
+        );
+        assert_eq!(flow["wip"], 1);
+        assert_eq!(
+            flow["throughput"],
+            json!({"total": 2, "weeks": [
+                {"week": "2026-W02", "count": 1},
+                {"week": "2026-W08", "count": 1},
+            ]})
+        );
+        assert_eq!(
+            flow["distribution"],
+            json!({"by_type": {"Feature": 2}, "cancelled": 0})
+        );
+        // The field rule has no rework; its end is the end field (Feb 17 00:00 UTC, W08).
+        let fields = pipeline(&figures, "PAY-FIELDS");
+        assert_eq!(
+            fields["rework"],
+            json!({"reopens": 0, "backward_moves": 0, "reworked": 0, "mean_rework_days": null})
+        );
+        assert_eq!(
+            fields["throughput"],
+            json!({"total": 1, "weeks": [{"week": "2026-W08", "count": 1}]})
+        );
+    }
+
+    #[test]
+    fn exact_nearest_rank_percentiles_and_population_stddev() {
+        // Field rule, lead times of 1..=10 days, given in a shuffled order.
+        let issues: Vec<Value> = [7, 3, 10, 1, 5, 9, 2, 8, 4, 6]
+            .iter()
+            .map(|&d: &i64| {
+                let key = format!("PAY-{d}");
+                let id = d.to_string();
+                let i = issue(&key, &id, "Feature", "2026-01-01T00:00:00.000Z", &[]);
+                let end = format!("2026-02-{:02}", 1 + d);
+                with_field(
+                    with_field(i, "customfield_10050", json!("2026-02-01")),
+                    "customfield_10051",
+                    json!(end),
+                )
+            })
+            .collect();
+        let figures = compute(PAY_TOML, &[search(issues)], &[]);
+        let p = pipeline(&figures, "PAY-FIELDS");
+        assert_eq!(p["count"], 10);
+        // Ranks ⌈5⌉, ⌈7⌉, ⌈8.5⌉, ⌈9.5⌉.
+        assert_eq!(
+            [
+                &p["p50_days"],
+                &p["p70_days"],
+                &p["p85_days"],
+                &p["p95_days"]
+            ],
+            [&json!(5.0), &json!(7.0), &json!(9.0), &json!(10.0)]
+        );
+        // Population deviation of 1..=10: √((n² − 1)/12).
+        let sd = p["stddev_days"].as_f64().unwrap();
+        assert!((sd - (99.0f64 / 12.0).sqrt()).abs() < 1e-12, "{sd}");
+
+        assert_eq!(nearest_rank(&[], 50), None);
+        assert_eq!(nearest_rank(&[4], 50), Some(4));
+        assert_eq!(nearest_rank(&[1, 2, 3], 50), Some(2));
+        assert_eq!(nearest_rank(&[1, 2, 3], 95), Some(3));
+        assert_eq!(nearest_rank(&[1, 2, 3, 4], 50), Some(2));
+        assert_eq!(population_stddev_ms(&[]), None);
+        assert_eq!(population_stddev_ms(&[5, 5, 5]), Some(0.0));
+        assert_eq!(population_stddev_ms(&[0, 2]), Some(1.0));
+        // Year-long lead times do not overflow.
+        let year = 365 * DAY_MS;
+        let sd = population_stddev_ms(&[year, 3 * year, 5 * year, 7 * year]).unwrap();
+        assert!((sd / year as f64 - 5.0f64.sqrt()).abs() < 1e-12, "{sd}");
+
+        // Nothing counted: null.
+        let figures = compute(PAY_TOML, &[], &[]);
+        let p = pipeline(&figures, "PAY-FIELDS");
+        for k in [
+            "p50_days",
+            "p70_days",
+            "p85_days",
+            "p95_days",
+            "stddev_days",
+        ] {
+            assert_eq!(p[k], Value::Null, "{k}");
+        }
+    }
+
+    #[test]
+    fn excluded_resolutions_are_cancelled() {
+        let toml = PAY_TOML.replace(
+            "code = \"PAY-FLOW\"",
+            "code = \"PAY-FLOW\"\nexclude_resolutions = [\"Won't Do\", \"Duplicate\"]",
+        );
+        let toml = toml.replace(
+            "code = \"PAY-FIELDS\"",
+            "code = \"PAY-FIELDS\"\nexclude_resolutions = [\"won't do\"]",
+        );
+        let resolved = |i: Value, name: &str| with_field(i, "resolution", json!({"name": name}));
+        let done = [
+            ("1", "2026-01-02T00:00:00.000Z", "Funnel", "Analyzing"),
+            ("2", "2026-01-04T00:00:00.000Z", "Analyzing", "Done"),
+            ("3", "2026-01-05T00:00:00.000Z", "Done", "Analyzing"),
+            ("4", "2026-01-06T00:00:00.000Z", "Analyzing", "Done"),
+        ];
+        let created = "2026-01-01T00:00:00.000Z";
+        let issues = vec![
+            // Done, reopened, done again, won't do: cancelled, its reopen still counts.
+            resolved(issue("PAY-1", "1", "Feature", created, &done), "WON'T DO"),
+            // Done as a duplicate.
+            resolved(
+                issue("PAY-2", "2", "Feature", created, &done[..2]),
+                "Duplicate",
+            ),
+            // Done, fixed: counted.
+            resolved(issue("PAY-3", "3", "Feature", created, &done[..2]), "Fixed"),
+            // In progress with a stale resolution: stays in progress.
+            resolved(
+                issue("PAY-4", "4", "Feature", created, &done[..3]),
+                "Won't Do",
+            ),
+            // Field rule, end before start: invalid, then cancelled.
+            resolved(
+                with_field(
+                    with_field(
+                        issue("PAY-5", "5", "Enabler", created, &[]),
+                        "customfield_10050",
+                        json!("2026-01-06"),
+                    ),
+                    "customfield_10051",
+                    json!("2026-01-05"),
+                ),
+                "Won't do",
+            ),
+        ];
+        let out = outcomes(&toml, &[search(issues.clone())], &[]);
+        let get = |code: &str, key: &str| out[&(code.to_owned(), key.to_owned())].clone();
+        assert_eq!(
+            get("PAY-FLOW", "PAY-1"),
+            ("cancelled".to_owned(), None, None)
+        );
+        assert_eq!(get("PAY-FLOW", "PAY-2").0, "cancelled");
+        assert_eq!(get("PAY-FLOW", "PAY-3").0, "counted");
+        assert_eq!(get("PAY-FLOW", "PAY-4").0, "in_progress");
+        assert_eq!(get("PAY-FIELDS", "PAY-5").0, "cancelled");
+        // "Duplicate" is excluded by PAY-FLOW only; PAY-2 is a plain not-started issue there.
+        assert_eq!(get("PAY-FIELDS", "PAY-2").0, "not_started");
+
+        let figures = compute(&toml, &[search(issues)], &[]);
+        let flow = pipeline(&figures, "PAY-FLOW");
+        assert_eq!(flow["count"], 1);
+        assert_eq!(flow["issues"], json!(["PAY-3"]));
+        assert_eq!(flow["not_counted"]["cancelled"], 2);
+        assert_eq!(
+            flow["distribution"],
+            json!({"by_type": {"Feature": 1}, "cancelled": 2})
+        );
+        assert_eq!(
+            flow["throughput"],
+            json!({"total": 1, "weeks": [{"week": "2026-W01", "count": 1}]})
+        );
+        assert_eq!(
+            flow["rework"],
+            json!({"reopens": 2, "backward_moves": 2, "reworked": 0, "mean_rework_days": null})
+        );
+        let fields = pipeline(&figures, "PAY-FIELDS");
+        assert_eq!(fields["not_counted"]["cancelled"], 1);
+        assert_eq!(fields["not_counted"]["invalid"], 0);
+        assert_eq!(fields["distribution"]["cancelled"], 1);
+    }
+
     // ---- the real Jira data ----------------------------------------------------------------
 
     #[test]
@@ -1603,8 +2143,37 @@ end_field = "resolutiondate"
                     p["flow_efficiency"],
                     p["issues"],
                 );
+                eprintln!(
+                    "{:<13} p50 {} p70 {} p85 {} p95 {} sd {} rework {} distribution {} \
+                     throughput {}",
+                    "",
+                    p["p50_days"],
+                    p["p70_days"],
+                    p["p85_days"],
+                    p["p95_days"],
+                    p["stddev_days"],
+                    p["rework"],
+                    p["distribution"],
+                    p["throughput"],
+                );
                 let count = p["count"].as_u64().unwrap();
                 assert_eq!(p["issues"].as_array().unwrap().len() as u64, count);
+                // Completions: every week's, and every type's, the total.
+                let total = p["throughput"]["total"].as_u64().unwrap();
+                let weeks = p["throughput"]["weeks"].as_array().unwrap();
+                let sum = |v: &mut dyn Iterator<Item = &Value>| -> u64 {
+                    v.map(|x| x.as_u64().unwrap()).sum()
+                };
+                assert_eq!(sum(&mut weeks.iter().map(|w| &w["count"])), total, "{p}");
+                let by_type = p["distribution"]["by_type"].as_object().unwrap();
+                assert_eq!(sum(&mut by_type.values()), total, "{p}");
+                assert!(count <= total, "{p}");
+                assert!(p["rework"]["reworked"].as_u64().unwrap() <= total, "{p}");
+                assert!(
+                    p["rework"]["reopens"].as_u64().unwrap()
+                        <= p["rework"]["backward_moves"].as_u64().unwrap(),
+                    "{p}"
+                );
                 if count > 0 {
                     let (min, max, mean) = (
                         p["min_days"].as_f64().unwrap(),
@@ -1617,6 +2186,14 @@ end_field = "resolutiondate"
                     );
                     let fe = p["flow_efficiency"].as_f64().unwrap();
                     assert!((0.0..=1.0).contains(&fe), "{p}");
+                    let mut last = min;
+                    for k in ["p50_days", "p70_days", "p85_days", "p95_days"] {
+                        let x = p[k].as_f64().unwrap();
+                        assert!(last <= x && x <= max, "{k}: {p}");
+                        last = x;
+                    }
+                    let sd = p["stddev_days"].as_f64().unwrap();
+                    assert!(0.0 <= sd && sd <= (max - min) / 2.0 + 1e-9, "{p}");
                 }
             }
         }

@@ -186,7 +186,12 @@ pub fn comparable(mut report: serde_json::Value) -> serde_json::Value {
                 *v = serde_json::json!((x * 1e9).round() / 1e9);
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(round),
-            serde_json::Value::Object(o) => o.values_mut().for_each(round),
+            serde_json::Value::Object(o) => {
+                // Ages of work in progress move on with the clock: compare the rest.
+                o.remove("as_of");
+                o.remove("age_days");
+                o.values_mut().for_each(round)
+            }
             _ => {}
         }
     }
@@ -194,7 +199,9 @@ pub fn comparable(mut report: serde_json::Value) -> serde_json::Value {
     report
 }
 
-/// Keeps only the fields the reference computation produces, for comparison.
+/// Keeps only the old job's fields of a report (those of the reference computation before the
+/// flow figures), rounded by [`comparable`]. The reference now produces more keys, some of them
+/// compared within a tolerance: compare with [`assert_matches_reference`] instead.
 pub fn reference_fields(report: &serde_json::Value) -> serde_json::Value {
     const KEEP: [&str; 12] = [
         "code",
@@ -239,6 +246,133 @@ pub fn reference_fields(report: &serde_json::Value) -> serde_json::Value {
         })
         .unwrap_or_default();
     comparable(serde_json::json!({ "arts": arts }))
+}
+
+/// The per-pipeline keys of the reference computation compared by equality (after
+/// [`comparable`]): the old job's figures and the flow figures that are exact.
+const EXACT_KEYS: [&str; 16] = [
+    "code",
+    "name",
+    "rule",
+    "count",
+    "wip",
+    "min_days",
+    "min_issue",
+    "max_days",
+    "max_issue",
+    "mean_days",
+    "flow_efficiency",
+    "issues",
+    "not_counted",
+    "throughput",
+    "rework",
+    "distribution",
+];
+
+/// The per-pipeline keys compared within a relative tolerance: the percentiles come from a
+/// sketch within 0.5% of the exact nearest-rank value (docs/semantics.md), the deviation from
+/// another (exact-integer) way of summing.
+const TOLERANT_KEYS: [(&str, f64); 5] = [
+    ("p50_days", 0.005),
+    ("p70_days", 0.005),
+    ("p85_days", 0.005),
+    ("p95_days", 0.005),
+    ("stddev_days", 1e-9),
+];
+
+/// Every difference between a report's figures (`artflow report --format json`, or
+/// `artflow::report::build` as JSON) and the reference computation's
+/// (`reference::compute`, raw or through [`comparable`]), one line each naming the ART, the
+/// pipeline and the key. Empty when they match: the same ARTs and pipelines, the exact keys
+/// equal after [`comparable`], the percentiles within 0.5% of the exact ones and the standard
+/// deviation within 1e-9 (relative; plus 1e-12 days). Keys the reference does not produce
+/// (aging, findings, window) are not compared.
+pub fn reference_mismatches(
+    report: &serde_json::Value,
+    reference: &serde_json::Value,
+) -> Vec<String> {
+    use serde_json::Value;
+    fn by<'a>(list: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
+        list.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|x| (x[key].as_str().unwrap_or("?").to_owned(), x))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    fn names(list: &[(String, &Value)]) -> Vec<String> {
+        list.iter().map(|(n, _)| n.clone()).collect()
+    }
+    let mut out = Vec::new();
+    let got_arts = by(&report["arts"], "abbreviation");
+    let want_arts = by(&reference["arts"], "abbreviation");
+    if names(&got_arts) != names(&want_arts) {
+        out.push(format!(
+            "ARTs: report {:?}, reference {:?}",
+            names(&got_arts),
+            names(&want_arts)
+        ));
+    }
+    for (abbr, want_art) in &want_arts {
+        let Some((_, got_art)) = got_arts.iter().find(|(a, _)| a == abbr) else {
+            continue;
+        };
+        if got_art["name"] != want_art["name"] {
+            out.push(format!(
+                "{abbr} name: report {}, reference {}",
+                got_art["name"], want_art["name"]
+            ));
+        }
+        let got_ps = by(&got_art["pipelines"], "code");
+        let want_ps = by(&want_art["pipelines"], "code");
+        if names(&got_ps) != names(&want_ps) {
+            out.push(format!(
+                "{abbr} pipelines: report {:?}, reference {:?}",
+                names(&got_ps),
+                names(&want_ps)
+            ));
+        }
+        for (code, want) in &want_ps {
+            let Some((_, got)) = got_ps.iter().find(|(c, _)| c == code) else {
+                continue;
+            };
+            for key in EXACT_KEYS {
+                let (g, w) = (comparable(got[key].clone()), comparable(want[key].clone()));
+                if g != w {
+                    out.push(format!("{abbr} {code} {key}: report {g}, reference {w}"));
+                }
+            }
+            for (key, relative) in TOLERANT_KEYS {
+                let (g, w) = (&got[key], &want[key]);
+                let close = match (g.as_f64(), w.as_f64()) {
+                    (Some(g), Some(w)) => (g - w).abs() <= relative * w.abs() + 1e-12,
+                    _ => g.is_null() && w.is_null(),
+                };
+                if !close {
+                    out.push(format!(
+                        "{abbr} {code} {key}: report {g}, reference {w} (tolerance {relative} \
+                         relative)"
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Panics, listing every difference by ART, pipeline and key, unless a report's figures match
+/// the reference computation's (see [`reference_mismatches`] for what is compared and how).
+#[track_caller]
+pub fn assert_matches_reference(report: &serde_json::Value, reference: &serde_json::Value) {
+    let mismatches = reference_mismatches(report, reference);
+    assert!(
+        mismatches.is_empty(),
+        "the report differs from the reference computation in {} place(s):\n  {}",
+        mismatches.len(),
+        mismatches.join("\n  ")
+    );
 }
 
 /// A server on port 0 serving a router; dropped with the test.

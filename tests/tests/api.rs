@@ -7,7 +7,7 @@ use artflow::demo::generate;
 use artflow::feed::{Summary, feed};
 use artflow_tests::app::{Backend, TestApp, spawn_app};
 use artflow_tests::demo::{events, expected};
-use artflow_tests::support::{artflow_bin, reference_fields};
+use artflow_tests::support::{artflow_bin, assert_matches_reference, reference_mismatches};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -122,7 +122,7 @@ async fn every_endpoint(test: &str, backend: Backend) {
     // The figures, with the counted issues read page by page, before the last deletion: they
     // differ from the whole dataset's; after it, they equal the reference computation.
     let before = api_report(&app).await;
-    assert_ne!(reference_fields(&before), expected_all);
+    assert!(!reference_mismatches(&before, &expected_all).is_empty());
     let eff_before = app.get("/arts/PAY/pipeline-efficiency").await;
     let etag = eff_before.header("etag").unwrap().to_owned();
     assert_eq!(eff_before.header("cache-control"), Some("no-cache"));
@@ -141,7 +141,7 @@ async fn every_endpoint(test: &str, backend: Backend) {
     let posted = app.post_webhook(&last_webhook).await;
     assert_eq!(posted.status, 202, "{}", posted.body);
     let after = api_report(&app).await;
-    assert_eq!(reference_fields(&after), expected_all);
+    assert_matches_reference(&after, &expected_all);
     // A webhook to the server shows at once, and the old ETag no longer matches.
     let changed: Vec<&str> = abbrs
         .iter()
@@ -160,7 +160,7 @@ async fn every_endpoint(test: &str, backend: Backend) {
         .await;
     assert_eq!(fresh.status, 200);
 
-    // Percentiles are nearest-rank over the counted lead times.
+    // Percentiles are nearest-rank over the counted lead times, within the sketch's 0.5%.
     let eff = app.get("/arts/PAY/pipeline-efficiency").await.json();
     for p in eff["pipelines"].as_array().unwrap() {
         let code = p["code"].as_str().unwrap();
@@ -183,14 +183,27 @@ async fn every_endpoint(test: &str, backend: Backend) {
         }
         let rank =
             |pct: f64| leads[((pct / 100.0 * leads.len() as f64).ceil() as usize).max(1) - 1];
-        for (key, pct) in [("p50_days", 50.0), ("p85_days", 85.0), ("p95_days", 95.0)] {
+        for (key, pct) in [
+            ("p50_days", 50.0),
+            ("p70_days", 70.0),
+            ("p85_days", 85.0),
+            ("p95_days", 95.0),
+        ] {
             let got = p[key].as_f64().unwrap();
             assert!(
-                (got - rank(pct)).abs() < 1e-9,
+                (got - rank(pct)).abs() <= 0.005 * rank(pct) + 1e-9,
                 "{code} {key}: {got} vs {}",
                 rank(pct)
             );
         }
+        // The population standard deviation, exactly.
+        let mean = leads.iter().sum::<f64>() / leads.len() as f64;
+        let var = leads.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / leads.len() as f64;
+        let sd = p["stddev_days"].as_f64().unwrap();
+        assert!(
+            (sd - var.sqrt()).abs() <= 1e-6 * (1.0 + var.sqrt()),
+            "{code} stddev {sd}"
+        );
     }
 
     let flow = &eff["pipelines"]
@@ -250,7 +263,11 @@ async fn every_endpoint(test: &str, backend: Backend) {
     let mean = counted.iter().map(|c| c.0).sum::<f64>() / counted.len() as f64;
     assert!((wflow["mean_days"].as_f64().unwrap() - mean).abs() < 1e-9);
     let p85 = counted[((0.85 * counted.len() as f64).ceil() as usize).max(1) - 1].0;
-    assert_eq!(wflow["p85_days"].as_f64().unwrap(), p85);
+    let got = wflow["p85_days"].as_f64().unwrap();
+    assert!(
+        (got - p85).abs() <= 0.005 * p85 + 1e-9,
+        "window p85 {got} vs {p85}"
+    );
     // WIP is the current one, whatever the window.
     assert_eq!(wflow["wip"], flow["wip"]);
     let csv = app.get("/arts/PAY/issues?config=PAY-FLOW&format=csv").await;
