@@ -252,19 +252,22 @@ fn timeline(rule: &StatusRule, issue: &IssueState) -> (Vec<(Option<Millis>, usiz
     (mapped, complete)
 }
 
-/// With `restart_on_uncommit`: the timeline from the issue's last move back before the start
-/// stage (after it had reached it), which forgets the entries before; else the whole timeline.
-fn since_last_uncommit(entries: &[(Option<Millis>, usize)], start_stage: usize) -> Option<usize> {
-    let mut reached = false;
-    let mut last = None;
-    for (i, &(_, stage)) in entries.iter().enumerate() {
-        if stage >= start_stage {
-            reached = true;
-        } else if reached {
-            last = Some(i);
+/// With `restart_on_uncommit`: where the clock starts, as jira-agile-metrics and ActionableAgile
+/// count. Each move back forgets the entries of the stages after the one moved to, so the clock
+/// starts at the earliest entry into a stage at or after `start` that no later move went back
+/// behind: the first entry from which every later entry is at the same stage or a later one.
+/// `None` when there is none (the issue is back before `start`, or never reached it).
+fn restart_point(entries: &[(Option<Millis>, usize)], start_stage: usize) -> Option<usize> {
+    // The lowest stage at or after each entry, from the back.
+    let mut lowest_after = usize::MAX;
+    let mut point = None;
+    for (i, &(_, stage)) in entries.iter().enumerate().rev() {
+        if stage >= start_stage && stage <= lowest_after {
+            point = Some(i);
         }
+        lowest_after = lowest_after.min(stage);
     }
-    last
+    point
 }
 
 fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
@@ -288,14 +291,14 @@ fn status_rule(rule: &StatusRule, issue: &IssueState) -> Fact {
         .find(|&i| is_done(all[i].1) && (i == 0 || !is_done(all[i - 1].1)))
         .and_then(|i| all[i].0);
 
-    // The clock: the whole timeline, or since the last uncommit.
-    let (entries, complete) = match rule
-        .restart_on_uncommit
-        .then(|| since_last_uncommit(&all, start_stage))
-        .flatten()
-    {
-        Some(from) => (&all[from..], true),
-        None => (&all[..], complete),
+    // The clock: the whole timeline, or from the restart point (nothing started without one).
+    let (entries, complete) = if rule.restart_on_uncommit {
+        match restart_point(&all, start_stage) {
+            Some(from) => (&all[from..], complete || from > 0),
+            None => (&all[all.len() - 1..], true),
+        }
+    } else {
+        (&all[..], complete)
     };
     let rework = |f: Fact| Fact {
         backward_moves,
@@ -601,6 +604,46 @@ mod tests {
             evaluate(&spec, &later).start,
             Some(t("2026-01-02T00:00:00Z"))
         );
+    }
+
+    /// The cases where a move back stays at or after `start` but behind an earlier entry: the
+    /// later stages' entries are forgotten, as jira-agile-metrics 0.24 counts (checked with
+    /// tests/jam/compare.py: 7 days for both, where the whole timeline gives 9 and 8).
+    #[test]
+    fn restart_on_uncommit_forgets_the_stages_after_a_move_back() {
+        let mut spec = flow();
+        let jump_then_back = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![
+                tr("1", "2026-01-02T00:00:00Z", "Funnel", "Implementing"),
+                tr("2", "2026-01-04T00:00:00Z", "Implementing", "Analyzing"),
+                tr("3", "2026-01-11T00:00:00Z", "Analyzing", "Done"),
+            ],
+            ..Default::default()
+        };
+        let late_then_back = IssueState {
+            creation: Some((t("2026-01-01T00:00:00Z"), Some("Funnel".into()))),
+            transitions: vec![
+                tr("1", "2026-01-02T00:00:00Z", "Funnel", "Validating"),
+                tr("2", "2026-01-03T00:00:00Z", "Validating", "Implementing"),
+                tr("3", "2026-01-10T00:00:00Z", "Implementing", "Done"),
+            ],
+            ..Default::default()
+        };
+        let leads = |spec: &PipelineSpec| {
+            [&jump_then_back, &late_then_back]
+                .map(|i| evaluate(spec, i).lead_ms.unwrap() / MS_PER_DAY)
+        };
+        assert_eq!(leads(&spec), [9, 8]);
+        let Rule::Status(rule) = &mut spec.rule else {
+            unreachable!()
+        };
+        rule.restart_on_uncommit = true;
+        assert_eq!(leads(&spec), [7, 7]);
+        let f = evaluate(&spec, &late_then_back);
+        assert_eq!(f.start, Some(t("2026-01-03T00:00:00Z")));
+        // Rework still reads the whole timeline.
+        assert_eq!(f.backward_moves, 1);
     }
 
     #[test]
