@@ -133,8 +133,8 @@ pub fn quality_table(q: &[read::DataQuality]) -> String {
                 c.unmapped_statuses
                     .iter()
                     .map(|s| match &s.id {
-                        Some(id) => format!("{} (id {id}): {} issues", s.status, s.issues),
-                        None => format!("{}: {} issues", s.status, s.issues),
+                        Some(id) => format!("{} (id {id}): {}", s.status, issues(s.issues)),
+                        None => format!("{}: {}", s.status, issues(s.issues)),
                     })
                     .collect(),
             );
@@ -164,7 +164,7 @@ pub fn quality_table(q: &[read::DataQuality]) -> String {
     {
         let _ = writeln!(out, "projects no ART owns (their issues count nowhere):");
         for p in &a.unowned_projects {
-            let _ = writeln!(out, "  {}: {} issues", p.project, p.issues);
+            let _ = writeln!(out, "  {}: {}", p.project, issues(p.issues));
         }
     }
     out
@@ -316,4 +316,9 @@ pub fn csv(r: &Report) -> String {
         }
     }
     out
+}
+
+/// "1 issue", "2 issues".
+fn issues(n: i64) -> String {
+    format!("{n} issue{}", if n == 1 { "" } else { "s" })
 }
