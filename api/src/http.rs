@@ -654,14 +654,20 @@ struct AdminConfigQuery {
     /// Also remove the ARTs and configurations the file does not list.
     #[serde(default)]
     prune: bool,
+    /// Change nothing: answer what applying the configuration would do.
+    #[serde(default)]
+    dry_run: bool,
 }
 
-/// What `PUT /admin/config` did.
+/// What `PUT /admin/config` did (with `dry_run=true`: would do).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AppliedConfig {
-    /// What happened to each ART and configuration, in file order.
+    /// True when nothing was changed (`dry_run=true`): the changes are those applying would make.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// What happened to each ART and configuration, in file order (removals first).
     pub changes: Vec<AppliedChange>,
-    /// Configurations recomputed from the stored issues.
+    /// Configurations recomputed from the stored issues (or that would be).
     pub recomputed: Vec<String>,
 }
 
@@ -679,6 +685,7 @@ impl AppliedConfig {
     pub fn of(report: &processor::ApplyConfigReport) -> AppliedConfig {
         use processor::Change;
         AppliedConfig {
+            dry_run: false,
             changes: report
                 .entries
                 .iter()
@@ -707,7 +714,7 @@ const CONFIG_LIMIT: usize = 1024 * 1024;
 #[utoipa::path(put, path = "/admin/config", tag = "admin",
     params(AdminConfigQuery),
     request_body(content = String, content_type = "application/toml", description = "The TOML configuration (docs/example-artflow.toml)"),
-    responses((status = 200, description = "Applied (idempotent)", body = AppliedConfig),
+    responses((status = 200, description = "Applied (idempotent), or with dry_run=true what applying would do", body = AppliedConfig),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("admin_token" = [])))]
 async fn admin_config(
@@ -747,16 +754,31 @@ async fn admin_config(
     })?;
     let config = domain::parse_config("the request body", text.trim_start_matches('\u{feff}'))
         .map_err(|e| ApiError::new(error(StatusCode::BAD_REQUEST, "bad_config", e.to_string())))?;
-    let report = processor::apply_config(&state.db, &config, q.prune, Utc::now())
-        .await
-        .map_err(|e| {
+    let report = if q.dry_run {
+        processor::preview_config(&state.db, &config, q.prune, Utc::now()).await
+    } else {
+        processor::apply_config(&state.db, &config, q.prune, Utc::now()).await
+    };
+    let report = report.map_err(|e| match e {
+        // A configuration the store refuses (a project another ART owns): the sender's to fix.
+        processor::ProcessError::Invalid(message) => {
+            ApiError::new(error(StatusCode::BAD_REQUEST, "bad_config", message))
+        }
+        e => {
             tracing::error!(error = %e, "admin config apply failed");
             ApiError::new(error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database_unavailable",
                 format!("the configuration could not be applied: {e}"),
             ))
-        })?;
+        }
+    })?;
+    if q.dry_run {
+        tracing::info!(prune = q.prune, "configuration previewed (dry run)");
+        let mut answer = AppliedConfig::of(&report);
+        answer.dry_run = true;
+        return Ok(Json(answer).into_response());
+    }
     state.invalidate();
     tracing::info!(prune = q.prune, recomputed = ?report.recomputed, "configuration applied");
     Ok(Json(AppliedConfig::of(&report)).into_response())

@@ -58,7 +58,7 @@ enum Command {
     /// or JIRA_AUTH_SECRET_ARN (a Secrets Manager secret {"email","api_token"} or {"pat"}).
     Backfill {
         /// The Jira site, e.g. https://acme.atlassian.net or https://jira.example.com/jira.
-        #[arg(long, env = "JIRA_URL")]
+        #[arg(long, env = "JIRA_URL", hide_env_values = true)]
         jira_url: String,
         /// Which issues, e.g. "project in (PAY, PAYT)".
         #[arg(long)]
@@ -110,11 +110,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         bind: std::net::SocketAddr,
         /// The secret Jira signs webhooks with (X-Hub-Signature).
-        #[arg(long, env = "ARTFLOW_WEBHOOK_SECRET", hide_env_values = true)]
+        #[arg(long, env = "ARTFLOW_WEBHOOK_SECRET", hide_env_values = true,
+              value_parser = non_empty)]
         webhook_secret: Option<String>,
         /// A shared token for senders that cannot sign (Jira Automation): X-Artflow-Token
         /// header or ?token= parameter.
-        #[arg(long, env = "ARTFLOW_WEBHOOK_TOKEN", hide_env_values = true)]
+        #[arg(long, env = "ARTFLOW_WEBHOOK_TOKEN", hide_env_values = true,
+              value_parser = non_empty)]
         webhook_token: Option<String>,
         /// Accept unauthenticated webhooks (local demos only).
         #[arg(long)]
@@ -124,7 +126,7 @@ enum Command {
         body_limit: usize,
         /// Put accepted webhooks on this SQS queue and process it in the same process, as on
         /// AWS (AWS_ENDPOINT_URL_SQS points at an emulator such as moto).
-        #[arg(long, env = "QUEUE_URL")]
+        #[arg(long, env = "QUEUE_URL", hide_env_values = true)]
         queue_url: Option<String>,
         #[command(flatten)]
         api: ApiArgs,
@@ -132,7 +134,7 @@ enum Command {
     /// Consumes an SQS queue of IssueEvents (what the processor Lambda does), deleting only
     /// what was applied.
     Process {
-        #[arg(long, env = "QUEUE_URL")]
+        #[arg(long, env = "QUEUE_URL", hide_env_values = true)]
         queue_url: String,
         /// Messages applied per transaction.
         #[arg(long, default_value_t = 100)]
@@ -163,8 +165,8 @@ enum Command {
         until: Option<String>,
         /// The data-quality findings instead of the figures: unmapped statuses, unknown
         /// starts, end before start, unreadable values, never-active completions, projects no
-        /// ART owns (table or JSON).
-        #[arg(long)]
+        /// ART owns (table or JSON). Not for a window: the findings are those of every issue.
+        #[arg(long, conflicts_with_all = ["since", "until"])]
         quality: bool,
     },
     /// Runs the whole flow on a generated dataset in a temporary database and prints the report.
@@ -183,18 +185,63 @@ enum Command {
 #[derive(clap::Args)]
 struct ApiArgs {
     /// Require `Authorization: Bearer TOKEN` on every data read.
-    #[arg(long, env = "ARTFLOW_READ_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "ARTFLOW_READ_TOKEN", hide_env_values = true, value_parser = non_empty)]
     read_token: Option<String>,
-    /// Enable PUT /admin/config with `Authorization: Bearer TOKEN`.
-    #[arg(long, env = "ARTFLOW_ADMIN_TOKEN", hide_env_values = true)]
+    /// Enable PUT /admin/config with `Authorization: Bearer TOKEN` (disabled without it).
+    #[arg(long, env = "ARTFLOW_ADMIN_TOKEN", hide_env_values = true, value_parser = non_empty)]
     admin_token: Option<String>,
-    /// An origin allowed to read the API from a browser (CORS), e.g. https://dash.example.com;
-    /// repeat for several. None by default.
-    #[arg(long = "cors-origin")]
+    /// An origin allowed to read the API from a browser (CORS): scheme://host[:port] as the
+    /// browser sends it, e.g. https://dash.example.com; repeat for several. None by default,
+    /// never `*`.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = cors_origin)]
     cors_origins: Vec<String>,
     /// How long, in milliseconds, a read trusts the data version it read from the database.
     #[arg(long, default_value_t = 1000)]
     freshness_ms: u64,
+}
+
+/// A token or secret given as an option or an environment variable: empty is a mistake (it would
+/// match an empty header, or silently mean "none").
+fn non_empty(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err(
+            "it is empty: give a value, or leave the option (and its environment variable) \
+             unset"
+                .into(),
+        )
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// A CORS origin as browsers send it in `Origin`: `scheme://host[:port]`, no path. A trailing
+/// slash is dropped (`https://dash.example.com/` would otherwise never match); `*`, a path or a
+/// missing scheme is refused.
+pub fn cors_origin(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v == "*" {
+        return Err(
+            "`*` would let every web page read the figures: name each origin, e.g. \
+                    https://dash.example.com"
+                .into(),
+        );
+    }
+    let v = v.strip_suffix('/').unwrap_or(v);
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return Err(format!(
+            "{value:?} is not an origin: write scheme://host[:port], e.g. https://dash.example.com"
+        ));
+    };
+    if !matches!(scheme, "http" | "https")
+        || rest.is_empty()
+        || rest.contains(['/', '?', '#', '*', ' '])
+    {
+        return Err(format!(
+            "{value:?} is not an origin: write scheme://host[:port] (http or https, no path), \
+             e.g. https://dash.example.com"
+        ));
+    }
+    Ok(v.to_ascii_lowercase())
 }
 
 impl ApiArgs {
@@ -231,6 +278,10 @@ enum ConfigCommand {
             requires = "api"
         )]
         admin_token: Option<String>,
+        /// Change nothing: print what applying the file would add, change and remove (and
+        /// which configurations it would recompute), locally or through --api.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Checks a TOML configuration without touching the database.
     Check {
@@ -273,6 +324,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 prune,
                 api: Some(url),
                 admin_token,
+                dry_run,
             },
     } = &cli.command
     {
@@ -282,7 +334,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let token = admin_token
             .as_deref()
             .context("--api needs the admin token: --admin-token or ARTFLOW_ADMIN_TOKEN")?;
-        let applied = crate::post::put_config(url, token, text, *prune).await?;
+        let applied = crate::post::put_config(url, token, text, *prune, *dry_run).await?;
+        if *dry_run {
+            print_dry_run(&applied, file, *prune, url);
+            return Ok(ExitCode::SUCCESS);
+        }
         let pipelines: usize = config.arts.iter().map(|a| a.pipelines.len()).sum();
         for c in &applied.changes {
             match &c.detail {
@@ -338,21 +394,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::FAILURE
         });
     }
+    if let Command::Migrate = cli.command {
+        let db = db::open(&cli.database_url).await?;
+        let applied = db::migrate(&cli.database_url, &db).await?;
+        let shown = db::redact(&cli.database_url);
+        if applied.is_empty() {
+            println!("database {shown} is already up to date");
+        } else {
+            println!(
+                "database {shown}: applied {} migration(s): {}",
+                applied.len(),
+                applied.join(", ")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let db = db::connect(&cli.database_url).await?;
     match cli.command {
-        Command::Migrate => println!("database {} is up to date", db::redact(&cli.database_url)),
         Command::Config {
-            command: ConfigCommand::Apply { file, prune, .. },
+            command:
+                ConfigCommand::Apply {
+                    file,
+                    prune,
+                    dry_run,
+                    ..
+                },
         } => {
             let config = read_config(&file)?;
-            let report = processor::apply_config(&db, &config, prune, Utc::now())
-                .await
-                .with_context(|| format!("cannot apply {}", file.display()))?;
-            print_config_report(&report);
+            if dry_run {
+                let report = processor::preview_config(&db, &config, prune, Utc::now())
+                    .await
+                    .with_context(|| format!("cannot apply {}", file.display()))?;
+                print_dry_run(
+                    &api::AppliedConfig::of(&report),
+                    &file,
+                    prune,
+                    &db::redact(&cli.database_url),
+                );
+            } else {
+                let report = processor::apply_config(&db, &config, prune, Utc::now())
+                    .await
+                    .with_context(|| format!("cannot apply {}", file.display()))?;
+                print_config_report(&report);
+            }
         }
         Command::Config {
             command: ConfigCommand::Check { .. },
         }
+        | Command::Migrate
         | Command::Demo { .. }
         | Command::Backfill { .. } => unreachable!("handled above"),
         Command::Rebuild { code } => {
@@ -391,7 +480,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             queue_url,
             api,
         } => {
-            let api_state = api::ApiState::new(db.clone(), api.settings());
+            let settings = api.settings();
+            let settings_shown = settings.clone();
+            let api_state = api::ApiState::new(db.clone(), settings);
             let auth = if insecure_no_auth {
                 tracing::warn!(
                     "--insecure-no-auth: accepting unauthenticated webhooks (local demos only)"
@@ -431,6 +522,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                  POST /webhooks/jira, the API described at GET /openapi.json",
                 addr = listener.local_addr()?
             );
+            eprintln!("{}", startup_settings(&settings_shown));
             axum::serve(listener, crate::serve::router(state, api_state))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
@@ -516,6 +608,56 @@ fn format_report(format: Format) -> fn(&report::Report) -> String {
         Format::Table => report::table,
         Format::Json => |r| serde_json::to_string_pretty(r).expect("a report serializes") + "\n",
         Format::Csv => report::csv,
+    }
+}
+
+/// What `artflow serve` says at startup about its read API's settings.
+fn startup_settings(s: &api::ApiSettings) -> String {
+    format!(
+        "admin route PUT /admin/config: {}; reads: {}; CORS origins: {}",
+        if s.admin_token.is_some() {
+            "enabled (--admin-token)"
+        } else {
+            "disabled (no --admin-token)"
+        },
+        if s.read_token.is_some() {
+            "need the read token"
+        } else {
+            "open (no --read-token)"
+        },
+        if s.cors_origins.is_empty() {
+            "none".to_owned()
+        } else {
+            s.cors_origins.join(", ")
+        }
+    )
+}
+
+/// `config apply --dry-run`: what applying would do, the same lines locally and through --api.
+fn print_dry_run(applied: &api::AppliedConfig, file: &std::path::Path, prune: bool, to: &str) {
+    println!(
+        "dry run: nothing was changed; applying {}{} to {to} would:",
+        file.display(),
+        if prune { " with --prune" } else { "" }
+    );
+    let mut unchanged = 0;
+    for c in &applied.changes {
+        match (c.change.as_str(), &c.detail) {
+            ("unchanged", _) => unchanged += 1,
+            ("added", _) => println!("  add     {}", c.what),
+            ("removed", _) => println!("  remove  {}", c.what),
+            (_, Some(d)) => println!("  change  {}: {d}", c.what),
+            (other, None) => println!("  {other:<7} {}", c.what),
+        }
+    }
+    if !applied.recomputed.is_empty() {
+        println!(
+            "  recompute from stored issues: {}",
+            applied.recomputed.join(", ")
+        );
+    }
+    if unchanged > 0 || applied.changes.is_empty() {
+        println!("  leave {unchanged} unchanged");
     }
 }
 

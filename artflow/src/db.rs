@@ -12,6 +12,33 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://artflow.db?mode=rwc";
 
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = open(url).await?;
+    migrate(url, &db).await?;
+    Ok(db)
+}
+
+/// Brings the schema up to date; returns the names of the migrations it applied (none when it
+/// already was).
+pub async fn migrate(url: &str, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    let failed = |e: sea_orm::DbErr| {
+        anyhow::anyhow!(
+            "cannot migrate the database {}: {}",
+            redact(url),
+            scrub(url, &e.to_string())
+        )
+    };
+    let pending: Vec<String> = Migrator::get_pending_migrations(db)
+        .await
+        .map_err(failed)?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    Migrator::up(db, None).await.map_err(failed)?;
+    Ok(pending)
+}
+
+/// Connects without migrating.
+pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
     let shown = redact(url);
     let hint = |e: &dyn std::fmt::Display| {
         let text = scrub(url, &e.to_string());
@@ -43,12 +70,6 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .await
             .map_err(|e| hint(&e))?;
     }
-    Migrator::up(&db, None).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot migrate the database {shown}: {}",
-            scrub(url, &e.to_string())
-        )
-    })?;
     Ok(db)
 }
 

@@ -25,14 +25,18 @@ pub async fn put_config(
     admin_token: &str,
     toml: Vec<u8>,
     prune: bool,
+    dry_run: bool,
 ) -> anyhow::Result<api::AppliedConfig> {
     let base = api.trim_end_matches('/');
-    let url: axum::http::Uri = format!(
-        "{base}/admin/config{}",
-        if prune { "?prune=true" } else { "" }
-    )
-    .parse()
-    .with_context(|| format!("{api:?} is not a URL"))?;
+    let query = match (prune, dry_run) {
+        (false, false) => "",
+        (true, false) => "?prune=true",
+        (false, true) => "?dry_run=true",
+        (true, true) => "?prune=true&dry_run=true",
+    };
+    let url: axum::http::Uri = format!("{base}/admin/config{query}")
+        .parse()
+        .with_context(|| format!("{api:?} is not a URL"))?;
     anyhow::ensure!(
         matches!(url.scheme_str(), Some("http" | "https")),
         "{api} is not an http(s) URL"
@@ -50,7 +54,14 @@ pub async fn put_config(
             .unwrap_or(body);
         anyhow::bail!("{url} answered {status}: {message}");
     }
-    serde_json::from_str(&body).with_context(|| format!("{url} answered 200 with {body:?}"))
+    let applied: api::AppliedConfig =
+        serde_json::from_str(&body).with_context(|| format!("{url} answered 200 with {body:?}"))?;
+    // (A server without dry runs refuses the unknown parameter with a 400; this is a safeguard.)
+    anyhow::ensure!(
+        applied.dry_run == dry_run,
+        "{url} did not answer as a dry run: it may have applied the configuration"
+    );
+    Ok(applied)
 }
 
 async fn send(

@@ -36,14 +36,22 @@ pub struct PipelineReport {
 }
 
 /// Reads the report; `art` narrows it to one ART (an unknown abbreviation is an error);
-/// `window` limits the figures of completed issues to those completed in it.
+/// `window` limits the figures of completed issues, and the counted issues listed, to those
+/// completed in it. Ages are measured as the API measures them: at the start of the current UTC
+/// hour before `now` ([`read::aging_as_of`]), which is also the report's `as_of`.
 pub async fn build(
     db: &DatabaseConnection,
     art: Option<&str>,
-    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
     window: read::Window,
 ) -> anyhow::Result<Report> {
+    if let (Some(f), Some(t)) = (window.from, window.to)
+        && f > t
+    {
+        bail!("--since {f} is after --until {t}");
+    }
     window.check()?;
+    let as_of_ms = read::aging_as_of(now);
     let mut arts = read::arts(db).await?;
     if let Some(a) = art {
         arts.retain(|x| x.abbreviation.eq_ignore_ascii_case(a));
@@ -56,13 +64,16 @@ pub async fn build(
     for a in arts {
         let mut pipelines = Vec::new();
         for c in configs.remove(&a.id).unwrap_or_default() {
-            let mut figures = read::pipeline_figures(db, &c, as_of.timestamp_millis()).await?;
-            if !window.is_open() {
+            let mut figures = read::pipeline_figures(db, &c, as_of_ms).await?;
+            let issues = if window.is_open() {
+                read::counted_keys(db, c.id).await?
+            } else {
                 figures = read::window_figures(db, &c, figures, window).await?;
-            }
+                counted_keys_in(db, c.id, window).await?
+            };
             pipelines.push(PipelineReport {
                 figures,
-                issues: read::counted_keys(db, c.id).await?,
+                issues,
                 findings: read::findings(db, c.id).await?,
             });
         }
@@ -73,10 +84,35 @@ pub async fn build(
         });
     }
     Ok(Report {
-        as_of: read::as_of_string(as_of),
+        as_of: read::time(as_of_ms).unwrap_or_default(),
         window,
         arts: out,
     })
+}
+
+/// The counted issues of a configuration completed in a window (UTC days, inclusive), sorted.
+async fn counted_keys_in(
+    db: &DatabaseConnection,
+    config_id: i64,
+    window: read::Window,
+) -> anyhow::Result<Vec<String>> {
+    use entities::lead_time_fact::{Column as F, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let mut q = Entity::find()
+        .select_only()
+        .column(F::IssueKey)
+        .filter(F::ConfigId.eq(config_id))
+        .filter(F::Outcome.eq(domain::Outcome::Counted.as_str()))
+        .filter(F::EndMs.is_not_null());
+    if let Some(from) = window.from {
+        q = q.filter(F::EndMs.gte(read::day_start_ms(from)));
+    }
+    if let Some(to) = window.to {
+        q = q.filter(F::EndMs.lt(read::day_start_ms(to) + domain::time::MS_PER_DAY));
+    }
+    let mut keys: Vec<String> = q.into_tuple().all(db).await?;
+    keys.sort();
+    Ok(keys)
 }
 
 /// `artflow report --quality`: the data-quality findings of every (or one) ART.
@@ -205,6 +241,7 @@ pub fn table(r: &Report) -> String {
                 ("unknown start", n.unknown_start),
                 ("invalid", n.invalid),
                 ("below threshold", n.below_threshold),
+                ("cancelled", n.cancelled),
             ] {
                 if v > 0 {
                     why.push(format!("{v} {k}"));
@@ -243,7 +280,20 @@ pub fn table(r: &Report) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let mut out = format!("as of {}\n", r.as_of);
+    let mut out = format!("as of {}", r.as_of);
+    match (r.window.from, r.window.to) {
+        (None, None) => {}
+        (Some(f), Some(t)) => {
+            let _ = write!(out, "; issues completed {f} to {t} (WIP current)");
+        }
+        (Some(f), None) => {
+            let _ = write!(out, "; issues completed on or after {f} (WIP current)");
+        }
+        (None, Some(t)) => {
+            let _ = write!(out, "; issues completed on or before {t} (WIP current)");
+        }
+    }
+    out.push('\n');
     for row in rows {
         let line: Vec<String> = row
             .iter()
@@ -276,40 +326,56 @@ pub fn table(r: &Report) -> String {
     out
 }
 
-/// CSV, one row per pipeline configuration; the counted keys joined with `|`.
+/// CSV, one row per pipeline configuration; the counted keys joined with `|` (in a window, those
+/// completed in it). The columns are the JSON's figures, flattened (the weeks of the throughput,
+/// the distribution by type and the aging issues only in JSON).
 pub fn csv(r: &Report) -> String {
     let mut out = String::from(
-        "as_of,art,art_name,code,name,rule,count,wip,min_days,min_issue,max_days,max_issue,\
-         mean_days,p50_days,p85_days,p95_days,flow_efficiency,not_started,never_active,\
-         unknown_start,invalid,below_threshold,issues\n",
+        "as_of,since,until,art,art_name,code,name,rule,count,wip,min_days,min_issue,max_days,\
+         max_issue,mean_days,p50_days,p70_days,p85_days,p95_days,stddev_days,flow_efficiency,\
+         not_started,never_active,unknown_start,invalid,below_threshold,cancelled,\
+         throughput_total,reopens,backward_moves,reworked,mean_rework_days,over_sle,issues\n",
     );
     let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     for a in &r.arts {
         for p in &a.pipelines {
-            let n = &p.figures.not_counted;
+            let g = &p.figures;
+            let n = &g.not_counted;
             let cells = [
                 r.as_of.clone(),
+                day(r.window.from),
+                day(r.window.to),
                 a.abbreviation.clone(),
                 a.name.clone(),
-                p.figures.code.clone(),
-                p.figures.name.clone(),
-                p.figures.rule.clone(),
-                p.figures.count.to_string(),
-                p.figures.wip.to_string(),
-                f(p.figures.min_days),
-                p.figures.min_issue.clone().unwrap_or_default(),
-                f(p.figures.max_days),
-                p.figures.max_issue.clone().unwrap_or_default(),
-                f(p.figures.mean_days),
-                f(p.figures.p50_days),
-                f(p.figures.p85_days),
-                f(p.figures.p95_days),
-                f(p.figures.flow_efficiency),
+                g.code.clone(),
+                g.name.clone(),
+                g.rule.clone(),
+                g.count.to_string(),
+                g.wip.to_string(),
+                f(g.min_days),
+                g.min_issue.clone().unwrap_or_default(),
+                f(g.max_days),
+                g.max_issue.clone().unwrap_or_default(),
+                f(g.mean_days),
+                f(g.p50_days),
+                f(g.p70_days),
+                f(g.p85_days),
+                f(g.p95_days),
+                f(g.stddev_days),
+                f(g.flow_efficiency),
                 n.not_started.to_string(),
                 n.never_active.to_string(),
                 n.unknown_start.to_string(),
                 n.invalid.to_string(),
                 n.below_threshold.to_string(),
+                n.cancelled.to_string(),
+                g.throughput.total.to_string(),
+                g.rework.reopens.to_string(),
+                g.rework.backward_moves.to_string(),
+                g.rework.reworked.to_string(),
+                f(g.rework.mean_rework_days),
+                g.aging.over_sle.to_string(),
                 p.issues.join("|"),
             ];
             api::csv::line(&mut out, &cells);

@@ -268,7 +268,7 @@ fn validate_art(a: ArtToml) -> Result<Art, String> {
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(format!(
-            "abbreviation {abbreviation:?} may hold only letters, digits, '-' and '_' (it is used in URLs)"
+            "abbreviation {abbreviation:?} may hold only ASCII letters (A-Z, a-z), digits, '-' and '_' (it is used in URLs)"
         ));
     }
     let ctx = format!("(ART {abbreviation})");

@@ -45,6 +45,28 @@ pub async fn apply_config(
     prune: bool,
     now: DateTime<Utc>,
 ) -> Result<ApplyConfigReport, ProcessError> {
+    apply_or_preview(db, config, prune, now, false).await
+}
+
+/// What [`apply_config`] would do, without changing anything: the same entries, and in
+/// `recomputed` the configurations it would recompute (the writes are made in a transaction
+/// that is rolled back; nothing is recomputed).
+pub async fn preview_config(
+    db: &DatabaseConnection,
+    config: &Config,
+    prune: bool,
+    now: DateTime<Utc>,
+) -> Result<ApplyConfigReport, ProcessError> {
+    apply_or_preview(db, config, prune, now, true).await
+}
+
+async fn apply_or_preview(
+    db: &DatabaseConnection,
+    config: &Config,
+    prune: bool,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<ApplyConfigReport, ProcessError> {
     let now_ms = now.timestamp_millis();
     let txn = crate::store::begin_write(db).await?;
     let mut report = ApplyConfigReport::default();
@@ -210,11 +232,17 @@ pub async fn apply_config(
     let catalog = Catalog::load(&txn).await?;
     for id in recompute {
         if let Some((art, config)) = find_config(&catalog, |c| c.model.id == id) {
-            rebuild_config(&txn, art, config, now).await?;
+            if !dry_run {
+                rebuild_config(&txn, art, config, now).await?;
+            }
             report.recomputed.push(config.model.code.clone());
         }
     }
-    txn.commit().await?;
+    if dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
     Ok(report)
 }
 

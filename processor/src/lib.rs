@@ -15,7 +15,9 @@ pub mod sqs;
 pub mod store;
 
 pub use apply::{BatchReport, EventResult, apply_batch};
-pub use catalog::{ApplyConfigReport, Change, apply_config, prune_deliveries, rebuild};
+pub use catalog::{
+    ApplyConfigReport, Change, apply_config, preview_config, prune_deliveries, rebuild,
+};
 pub use retry::with_retry;
 
 /// A failure of the store as a whole (not of one event): the batch is not applied.
