@@ -8,10 +8,14 @@
    the resources SAM generates (roles, permissions, routes) are checked as well as the ones
    written by hand. Errors and warnings both fail.
 3. Check what artflow itself needs of the result: the SQS event source reports batch item
-   failures, and the queue's visibility timeout is at least six times the processor's timeout
-   for every allowed parameter value.
+   failures; the queue's visibility timeout is at least six times the processor's timeout plus
+   the batching window for every allowed parameter value; every function has an alarm on its
+   Errors; the api function requires a read token unless PublicReads=true; and the template's
+   Rules refuse exactly the ReconcileLookbackMinutes that are not above ReconcileEveryMinutes.
+4. Check that infra/samconfig.toml builds and deploys the same Architecture (a guided deploy
+   saves its answers under deploy only; `sam build` reads the build section).
 
-Usage: python3 infra/validate.py [TEMPLATE] [--region R ...] [--output FILE]
+Usage: python3 infra/validate.py [TEMPLATE] [--samconfig FILE] [--region R ...] [--output FILE]
 Exit status: 0 valid, 1 invalid, 2 the tools are missing or the file cannot be read.
 Needs: pip install aws-sam-translator cfn-lint
 """
@@ -19,9 +23,12 @@ Needs: pip install aws-sam-translator cfn-lint
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -95,14 +102,16 @@ def translate(path: Path, template: dict, region: str) -> dict:
 
 
 def parameter_choices(template: dict, name: str) -> list:
-    """The values a parameter can take: its AllowedValues, else its Default."""
+    """The values a parameter can take: its AllowedValues, else its Default and the ends of its
+    MinValue..MaxValue range (the extremes are where a sum or product is smallest or largest)."""
     param = (template.get("Parameters") or {}).get(name)
     if not isinstance(param, dict):
         raise ValueError(f"Ref {name} is not a parameter")
     if "AllowedValues" in param:
         return list(param["AllowedValues"])
-    if "Default" in param:
-        return [param["Default"]]
+    values = [param[k] for k in ("MinValue", "Default", "MaxValue") if k in param]
+    if values:
+        return sorted(set(values), key=values.index)
     raise ValueError(f"parameter {name} has neither AllowedValues nor Default")
 
 
@@ -131,12 +140,194 @@ def refs_in(value) -> set[str]:
     return set()
 
 
+class NotEvaluable(Exception):
+    pass
+
+
+def condition_value(template: dict, name: str, params: dict) -> bool:
+    return bool(cfn_eval(template, template["Conditions"][name], params))
+
+
+def cfn_eval(template: dict, expr, params: dict):
+    """The value of a Rules or Conditions expression, or of a property built with Fn::If, for
+    these parameter values (strings; parameters not given take their Default)."""
+    if isinstance(expr, (str, int, float, bool)):
+        return str(expr) if not isinstance(expr, bool) else expr
+    if isinstance(expr, list):
+        return [cfn_eval(template, e, params) for e in expr]
+    if not isinstance(expr, dict) or len(expr) != 1:
+        raise NotEvaluable(json.dumps(expr))
+    (fn, arg), = expr.items()
+    if fn == "Ref":
+        if arg == "AWS::NoValue":
+            return None
+        if arg in params:
+            return str(params[arg])
+        param = (template.get("Parameters") or {}).get(arg)
+        if isinstance(param, dict) and "Default" in param:
+            return str(param["Default"])
+        return {"Ref": arg}  # a resource: its identity is enough here
+    if fn == "Fn::Equals":
+        a, b = (cfn_eval(template, x, params) for x in arg)
+        return a == b
+    if fn == "Fn::Not":
+        return not cfn_eval(template, arg[0], params)
+    if fn == "Fn::And":
+        return all(cfn_eval(template, x, params) for x in arg)
+    if fn == "Fn::Or":
+        return any(cfn_eval(template, x, params) for x in arg)
+    if fn in ("Condition", "Fn::Condition"):
+        return condition_value(template, arg, params)
+    if fn == "Fn::Contains":
+        values, value = (cfn_eval(template, x, params) for x in arg)
+        return value in values
+    if fn == "Fn::If":
+        name, yes, no = arg
+        return cfn_eval(template, yes if condition_value(template, name, params) else no, params)
+    raise NotEvaluable(fn)
+
+
+def rules_pass(template: dict, params: dict) -> bool:
+    """Whether every rule of the template admits these parameter values."""
+    for rule in (template.get("Rules") or {}).values():
+        if "RuleCondition" in rule and not cfn_eval(template, rule["RuleCondition"], params):
+            continue
+        if not all(cfn_eval(template, a["Assert"], params) for a in rule.get("Assertions", [])):
+            return False
+    return True
+
+
+def lookback_rule_problems(template: dict) -> list[str]:
+    """The Rules refuse a ReconcileLookbackMinutes exactly when it is not above
+    ReconcileEveryMinutes, for every allowed period (Rules cannot compare numbers, so the template
+    spells the refused values out)."""
+    problems = []
+    try:
+        periods = [int(v) for v in parameter_choices(template, "ReconcileEveryMinutes")]
+        lowest = int(template["Parameters"]["ReconcileLookbackMinutes"].get("MinValue", 1))
+        for every in periods:
+            for lookback in range(lowest, 2 * max(periods) + 2):
+                params = {"ReconcileEveryMinutes": str(every), "ReconcileLookbackMinutes": str(lookback)}
+                admitted = rules_pass(template, params)
+                if admitted != (lookback > every):
+                    verb = "admit" if admitted else "refuse"
+                    problems.append(
+                        f"Rules: {verb} ReconcileLookbackMinutes={lookback} with "
+                        f"ReconcileEveryMinutes={every} (the lookback must be more than the period)"
+                    )
+    except (KeyError, ValueError, TypeError, NotEvaluable) as e:
+        problems.append(f"Rules: cannot check ReconcileLookbackMinutes against ReconcileEveryMinutes: {e}")
+    return problems
+
+
+def read_token_problems(template: dict) -> list[str]:
+    """The function with the admin route's token (the api function) requires a read token from a
+    secret it may read, unless PublicReads=true; with PublicReads=true it has none."""
+    problems = []
+    resources = template.get("Resources") or {}
+    api = [
+        (rid, r)
+        for rid, r in resources.items()
+        if r.get("Type") in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+        and "ARTFLOW_ADMIN_TOKEN_ARN" in (((r.get("Properties") or {}).get("Environment") or {}).get("Variables") or {})
+    ]
+    if not api:
+        return ["no function has ARTFLOW_ADMIN_TOKEN_ARN: cannot find the api function"]
+    for rid, r in api:
+        variables = r["Properties"]["Environment"]["Variables"]
+        if "ARTFLOW_READ_TOKEN_ARN" not in variables:
+            problems.append(f"{rid}: reads are unauthenticated (no ARTFLOW_READ_TOKEN_ARN)")
+            continue
+        cases = [
+            ({"PublicReads": "false", "ReadTokenSecretArn": ""}, {"Ref": "ReadTokenSecret"}),
+            (
+                {"PublicReads": "false", "ReadTokenSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:t"},
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:t",
+            ),
+            ({"PublicReads": "true", "ReadTokenSecretArn": ""}, None),
+        ]
+        policies = json.dumps((r.get("Properties") or {}).get("Policies") or [])
+        for params, expected in cases:
+            try:
+                got = cfn_eval(template, variables["ARTFLOW_READ_TOKEN_ARN"], params)
+            except (KeyError, NotEvaluable) as e:
+                problems.append(f"{rid}: cannot evaluate ARTFLOW_READ_TOKEN_ARN: {e}")
+                break
+            if got != expected:
+                where = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                problems.append(f"{rid}: ARTFLOW_READ_TOKEN_ARN is {got!r} with {where}, not {expected!r}")
+        if "ReadTokenSecret" not in policies:
+            problems.append(f"{rid}: its policies do not let it read the read token's secret")
+        if (resources.get("ReadTokenSecret") or {}).get("Type") != "AWS::SecretsManager::Secret":
+            problems.append("ReadTokenSecret: the stack does not generate a read token")
+    return problems
+
+
+def alarm_problems(template: dict) -> list[str]:
+    """Every function has an alarm on its Errors metric (the transformed template)."""
+    resources = template.get("Resources") or {}
+    watched = set()
+    for res in resources.values():
+        if res.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        props = res.get("Properties") or {}
+        if props.get("Namespace") == "AWS/Lambda" and props.get("MetricName") == "Errors":
+            for d in props.get("Dimensions") or []:
+                if d.get("Name") == "FunctionName" and isinstance(d.get("Value"), dict):
+                    watched.add(d["Value"].get("Ref"))
+    return [
+        f"{rid}: no alarm on its Errors metric"
+        for rid, res in resources.items()
+        if res.get("Type") == "AWS::Lambda::Function" and rid not in watched
+    ]
+
+
+def overrides(section: dict) -> dict[str, str]:
+    """`parameter_overrides` of a samconfig section as a dict (a string of K=V words, or a list)."""
+    value = (section or {}).get("parameter_overrides")
+    if value is None:
+        return {}
+    words = value if isinstance(value, list) else re.findall(r'(?:[^\s"]|"[^"]*")+', value)
+    pairs = (w.split("=", 1) for w in words if "=" in w)
+    return {k: v.strip('"') for k, v in pairs}
+
+
+def samconfig_problems(path: Path, template: dict) -> list[str]:
+    """`sam build` compiles for the Architecture of the build section (or global, or the
+    template's Default); `sam deploy` declares the one of the deploy section. They must agree, or
+    the functions are deployed with binaries of the other architecture and never start."""
+    if not path.is_file():
+        return [f"{path}: no such file"]
+    try:
+        config = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        return [f"{path}: not TOML: {e}"]
+    default = str(template["Parameters"]["Architecture"].get("Default"))
+    problems = []
+    for env, sections in config.items():
+        if not isinstance(sections, dict):
+            continue
+        common = overrides((sections.get("global") or {}).get("parameters"))
+        build = overrides((sections.get("build") or {}).get("parameters"))
+        deploy = overrides((sections.get("deploy") or {}).get("parameters"))
+        built = build.get("Architecture", common.get("Architecture", default))
+        deployed = deploy.get("Architecture", common.get("Architecture", default))
+        if built != deployed:
+            problems.append(
+                f"{path}: [{env}] builds Architecture={built} but deploys Architecture={deployed}; "
+                f"set the same value in [{env}.build.parameters] and [{env}.deploy.parameters] "
+                f"parameter_overrides"
+            )
+    return problems
+
+
 def artflow_checks(template: dict) -> list[str]:
     """What artflow needs beyond a valid template: every SQS event source reports batch item
     failures (without it the processor's per-message failures would be ignored and the failed
-    events deleted), and the queue's visibility timeout is at least six times the consumer's
-    timeout for every parameter value allowed."""
-    problems = []
+    events deleted), the queue's visibility timeout is at least six times the consumer's
+    timeout plus its batching window for every parameter value allowed, and every function has
+    an Errors alarm."""
+    problems = alarm_problems(template)
     resources = template.get("Resources") or {}
     for rid, res in resources.items():
         if res.get("Type") != "AWS::Lambda::EventSourceMapping":
@@ -157,7 +348,8 @@ def artflow_checks(template: dict) -> list[str]:
         function = resources.get(fn_id) or {}
         timeout_expr = (function.get("Properties") or {}).get("Timeout", 3)
         visibility_expr = (queue.get("Properties") or {}).get("VisibilityTimeout", 30)
-        params = sorted(refs_in(timeout_expr) | refs_in(visibility_expr))
+        window_expr = props.get("MaximumBatchingWindowInSeconds", 0)
+        params = sorted(refs_in(timeout_expr) | refs_in(visibility_expr) | refs_in(window_expr))
         try:
             combos = [{}]
             for name in params:
@@ -165,11 +357,12 @@ def artflow_checks(template: dict) -> list[str]:
             for bindings in combos:
                 timeout = evaluate(template, timeout_expr, bindings)
                 visibility = evaluate(template, visibility_expr, bindings)
-                if visibility < 6 * timeout:
+                window = evaluate(template, window_expr, bindings)
+                if visibility < 6 * timeout + window:
                     where = ", ".join(f"{k}={v}" for k, v in bindings.items()) or "as written"
                     problems.append(
                         f"{queue_id}: VisibilityTimeout {visibility} s is less than six times "
-                        f"{fn_id}'s Timeout {timeout} s ({where})"
+                        f"{fn_id}'s Timeout {timeout} s plus the batching window {window} s ({where})"
                     )
         except (KeyError, ValueError, TypeError) as e:
             problems.append(f"{queue_id}/{fn_id}: cannot check visibility timeout against timeout: {e}")
@@ -186,11 +379,18 @@ def main() -> None:
         help="region(s) to lint for (default: us-east-1 and eu-west-1)",
     )
     parser.add_argument("--output", help="also write the transformed CloudFormation (JSON) here")
+    parser.add_argument(
+        "--samconfig",
+        default=str(HERE / "samconfig.toml"),
+        help="the sam CLI configuration to check (default: samconfig.toml beside this script)",
+    )
     args = parser.parse_args()
     regions = args.regions or ["us-east-1", "eu-west-1"]
 
     path = Path(args.template)
-    transformed = translate(path, load_template(path), regions[0])
+    original = load_template(path)
+    written = copy.deepcopy(original)
+    transformed = translate(path, original, regions[0])
     text = json.dumps(transformed, indent=2, sort_keys=True)
     if args.output:
         Path(args.output).write_text(text + "\n")
@@ -204,9 +404,14 @@ def main() -> None:
     if problems:
         fail(1, f"{path}: cfn-lint found {len(problems)} problem(s) in the transformed template")
 
-    own = artflow_checks(transformed)
+    own = (
+        artflow_checks(transformed)
+        + read_token_problems(written)
+        + lookback_rule_problems(written)
+        + samconfig_problems(Path(args.samconfig), written)
+    )
     for problem in own:
-        print(f"{path} (transformed): {problem}", file=sys.stderr)
+        print(f"{path}: {problem}", file=sys.stderr)
     if own:
         fail(1, f"{path}: {len(own)} artflow requirement(s) not met")
 

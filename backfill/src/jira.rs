@@ -13,9 +13,16 @@
 //!
 //! 429 and 503 answers are retried through `processor::retry` (the one retry helper), waiting
 //! the `Retry-After` seconds Jira names (at most a minute) or the backoff delay, whichever is
-//! longer. Any other error answer is an [`Error::Refused`] naming the URL and Jira's message.
+//! longer: at most 8 tries and at most [`DEFAULT_PATIENCE`] in all for one request, then an
+//! [`Error::GaveUp`] naming the URL, the tries, the time and Jira's last message. Any other
+//! error answer is an [`Error::Refused`] naming the URL and Jira's message.
+//!
+//! The flavor is decided by the host name alone (`*.atlassian.net` is Cloud), not by asking
+//! the site: a Cloud site under a custom domain needs `--flavor cloud`.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, HeaderValue, RETRY_AFTER, USER_AGENT};
@@ -38,6 +45,10 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
 /// Histories asked for per changelog page (Cloud's maximum).
 const CHANGELOG_PAGE: usize = 100;
 
+/// The longest one request is retried while Jira answers 429 or 503 (the tries and waits
+/// together); below the reconcile Lambda's 600 s timeout, so that it ends with a clear error.
+pub const DEFAULT_PATIENCE: Duration = Duration::from_secs(300);
+
 /// Which REST API the site speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -46,7 +57,9 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    /// `*.atlassian.net` is Cloud; any other host is Data Center (or Server).
+    /// `*.atlassian.net` is Cloud; any other host is Data Center (or Server). Only the name is
+    /// looked at, the site is not asked: a Cloud site under a custom domain needs
+    /// [`Flavor::Cloud`] given explicitly.
     pub fn detect(host: &str) -> Flavor {
         let host = host.to_ascii_lowercase();
         if host == "atlassian.net" || host.ends_with(".atlassian.net") {
@@ -103,7 +116,11 @@ pub struct Jira {
     flavor: Flavor,
     authorization: HeaderValue,
     policy: Policy,
+    /// Retries of one request stop after this long in all.
+    patience: Duration,
     timeout: Duration,
+    /// `http://` to a host other than this machine: the credentials travel in clear.
+    plain_http: bool,
 }
 
 impl std::fmt::Debug for Jira {
@@ -143,6 +160,14 @@ impl Jira {
             )));
         }
         let base = format!("{scheme}://{authority}{}", uri.path().trim_end_matches('/'));
+        let plain_http = scheme == "http" && !is_loopback(authority.host());
+        if plain_http {
+            tracing::warn!(
+                url = %base,
+                "the Jira URL is plain http://: the credentials (and every answer) cross the \
+                 network unencrypted; use https:// unless this network is trusted"
+            );
+        }
         let mut authorization = HeaderValue::from_str(&credentials.header()).map_err(|_| {
             Error::Credentials(
                 "the Jira credentials contain characters a header cannot carry".into(),
@@ -162,8 +187,22 @@ impl Jira {
                 min_delay: Duration::from_secs(1),
                 max_delay: Duration::from_secs(60),
             },
+            patience: DEFAULT_PATIENCE,
             timeout: Duration::from_secs(120),
+            plain_http,
         })
+    }
+
+    /// How long in all one request may be retried while Jira answers 429 or 503.
+    pub fn with_patience(mut self, patience: Duration) -> Jira {
+        self.patience = patience;
+        self
+    }
+
+    /// Whether the credentials go to another machine over plain `http://` (warned about when
+    /// the client is made).
+    pub fn sends_credentials_in_clear(&self) -> bool {
+        self.plain_http
     }
 
     /// Retries (how many, how long) for throttled requests.
@@ -363,9 +402,13 @@ impl Jira {
         }
     }
 
-    /// GETs `url` as JSON, retrying 429 and 503.
+    /// GETs `url` as JSON, retrying 429 and 503 within the policy's tries and the patience;
+    /// a Jira still busy after them is an [`Error::GaveUp`].
     async fn get(&self, url: &str) -> Result<Value, Error> {
-        retry(
+        let started = Instant::now();
+        let attempts = &AtomicU32::new(0);
+        let last_busy: &Mutex<Option<(u16, String)>> = &Mutex::new(None);
+        let tries = retry(
             "Jira request",
             self.policy,
             |e: &Error| match e {
@@ -376,9 +419,39 @@ impl Jira {
                 Error::Busy { .. } => Verdict::Transient,
                 _ => Verdict::Permanent,
             },
-            || self.get_once(url),
-        )
-        .await
+            || async move {
+                attempts.fetch_add(1, Ordering::Relaxed);
+                let answer = self.get_once(url).await;
+                if let Err(Error::Busy {
+                    status, message, ..
+                }) = &answer
+                {
+                    *last_busy.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((*status, message.clone()));
+                }
+                answer
+            },
+        );
+        let gave_up = |status: u16, message: String| Error::GaveUp {
+            url: url.to_owned(),
+            status,
+            attempts: attempts.load(Ordering::Relaxed),
+            seconds: started.elapsed().as_secs(),
+            message,
+        };
+        match tokio::time::timeout(self.patience, tries).await {
+            Ok(Err(Error::Busy {
+                status, message, ..
+            })) => Err(gave_up(status, message)),
+            Ok(answer) => answer,
+            Err(_) => match last_busy.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                Some((status, message)) => Err(gave_up(status, message)),
+                None => Err(Error::Unreachable {
+                    url: url.to_owned(),
+                    reason: format!("no answer within {} s", self.patience.as_secs()),
+                }),
+            },
+        }
     }
 
     async fn get_once(&self, url: &str) -> Result<Value, Error> {
@@ -447,6 +520,15 @@ impl Jira {
             message: format!("{message}{hint}"),
         })
     }
+}
+
+/// `localhost` or a loopback address: plain http there does not leave the machine.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An error with its causes, on one line (hyper's own message alone says little).
@@ -531,6 +613,17 @@ mod tests {
         assert_eq!(j.flavor(), Flavor::DataCenter);
         let j = Jira::new("https://acme.atlassian.net", None, &c).unwrap();
         assert_eq!(j.flavor(), Flavor::Cloud);
+        assert!(!j.sends_credentials_in_clear());
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost/jira",
+            "http://[::1]:9",
+        ] {
+            let j = Jira::new(local, None, &c).unwrap();
+            assert!(!j.sends_credentials_in_clear(), "{local}");
+        }
+        let j = Jira::new("http://jira.example.com", None, &c).unwrap();
+        assert!(j.sends_credentials_in_clear());
         for bad in [
             "acme.atlassian.net",
             "ftp://x.example",
@@ -540,6 +633,114 @@ mod tests {
             let err = Jira::new(bad, None, &c).unwrap_err().to_string();
             assert!(err.contains("Jira URL"), "{bad}: {err}");
         }
+    }
+
+    /// A stand-in Jira on a local port that answers every request 503 (with `Retry-After`
+    /// when given); returns its base URL and the count of requests it answered.
+    async fn always_503(
+        retry_after: Option<u64>,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicUsize;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&seen);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let count = Arc::clone(&count);
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"errorMessages":["Jira is down for maintenance"]}"#;
+                    let extra = retry_after
+                        .map(|s| format!("Retry-After: {s}\r\n"))
+                        .unwrap_or_default();
+                    let answer = format!(
+                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
+                         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    socket.write_all(answer.as_bytes()).await.ok();
+                    socket.shutdown().await.ok();
+                });
+            }
+        });
+        (base, seen)
+    }
+
+    #[tokio::test]
+    async fn a_jira_answering_503_forever_is_given_up_after_the_tries() {
+        let (base, seen) = always_503(None).await;
+        let jira = Jira::new(&base, None, &Credentials::Pat("p".into()))
+            .unwrap()
+            .with_policy(Policy {
+                attempts: 3,
+                min_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(20),
+            });
+        let err = jira.search("project = PAY", 10, &Cursor::First).await;
+        let err = err.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::GaveUp {
+                    status: 503,
+                    attempts: 3,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("Jira answered 503 to GET http://127.0.0.1:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("on each of 3 tries over 0 s; giving up"),
+            "{text}"
+        );
+        assert!(text.contains("Jira is down for maintenance"), "{text}");
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn retries_stop_when_the_patience_runs_out() {
+        // Jira asks for 1 s each time; the policy would try 50 times, the patience allows 2.5 s.
+        let (base, seen) = always_503(Some(1)).await;
+        let jira = Jira::new(&base, None, &Credentials::Pat("p".into()))
+            .unwrap()
+            .with_policy(Policy {
+                attempts: 50,
+                min_delay: Duration::from_millis(10),
+                max_delay: Duration::from_secs(60),
+            })
+            .with_patience(Duration::from_millis(2500));
+        let started = Instant::now();
+        let err = jira
+            .search("project = PAY", 10, &Cursor::First)
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2900), "{took:?}");
+        let Error::GaveUp { attempts, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*attempts, 3, "{err}");
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        assert!(err.to_string().contains("giving up"), "{err}");
     }
 
     #[test]

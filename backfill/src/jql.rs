@@ -77,6 +77,11 @@ pub fn recent(project_keys: &[String], minutes: u32) -> String {
     )
 }
 
+/// Whether `jql` has an `ORDER BY` of its own (outside quoted text).
+pub fn has_order(jql: &str) -> bool {
+    split_order(jql).1.is_some()
+}
+
 /// `jql` as it is sent: with `ORDER BY created ASC` when it has no order of its own (creation
 /// times never change, so pages stay put while issues are updated).
 pub fn ordered(jql: &str) -> String {
@@ -128,6 +133,8 @@ mod tests {
             ordered("project = PAY ORDER BY key"),
             "project = PAY ORDER BY key"
         );
+        assert!(has_order("project = PAY order by updated DESC"));
+        assert!(!has_order(r#"summary ~ "order by""#));
         // `reorder` and `orderly` are not the keyword.
         assert_eq!(
             ordered("labels = reorder or labels = orderly"),

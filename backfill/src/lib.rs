@@ -42,12 +42,25 @@ pub enum Error {
         status: u16,
         message: String,
     },
-    /// Jira asked us to slow down (429) or was unavailable (503), and still did after every retry.
-    #[error("Jira answered {status} to GET {url} (still, after retrying): {message}")]
+    /// Jira asked us to slow down (429) or was unavailable (503): retried (see [`Error::GaveUp`]).
+    #[error("Jira answered {status} to GET {url}: {message}")]
     Busy {
         url: String,
         status: u16,
         retry_after: Option<std::time::Duration>,
+        message: String,
+    },
+    /// Jira kept answering 429 or 503 through every try the retry policy allows, or for longer
+    /// than the client's patience.
+    #[error(
+        "Jira answered {status} to GET {url} on each of {attempts} tries over {seconds} s; \
+         giving up (run again later): {message}"
+    )]
+    GaveUp {
+        url: String,
+        status: u16,
+        attempts: u32,
+        seconds: u64,
         message: String,
     },
     #[error("Jira's answer to GET {url} is not what was expected: {reason}")]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::Error;
-use crate::jira::{Cursor, Jira};
+use crate::jira::{Cursor, Flavor, Jira};
 use crate::jql;
 
 /// What a sink has done so far.
@@ -61,7 +61,16 @@ pub struct Report {
     pub skipped: Vec<(String, String)>,
     /// Issues whose history stays incomplete (the changelog could not be completed).
     pub incomplete: Vec<String>,
+    /// What may make the result incomplete, said before the first page is read (also logged).
+    pub warnings: Vec<String>,
 }
+
+/// The warning for a Data Center search with the user's own `ORDER BY`: `startAt` paging is an
+/// offset into the ordered result, which holds still only when updates cannot reorder it.
+pub const DATA_CENTER_ORDER_WARNING: &str = "the JQL has its own ORDER BY, and Data Center pages \
+     by startAt offsets: unless that order is one updates cannot change (such as created), an \
+     issue updated during the backfill can move across a page boundary and be skipped or read \
+     twice; leave ORDER BY out to get backfill's stable ORDER BY created ASC";
 
 /// Runs `jql` (ordered by creation when it has no order) page by page through `sink`, calling
 /// `on_page` after each page is delivered.
@@ -82,6 +91,10 @@ pub async fn backfill<S: Sink>(
         jql: jql::ordered(jql),
         ..Report::default()
     };
+    if jira.flavor() == Flavor::DataCenter && jql::has_order(jql) {
+        tracing::warn!(jql, "{DATA_CENTER_ORDER_WARNING}");
+        report.warnings.push(DATA_CENTER_ORDER_WARNING.to_owned());
+    }
     let mut cursor = Cursor::First;
     loop {
         let page = jira.search(&report.jql, page_size, &cursor).await?;

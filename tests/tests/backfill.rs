@@ -262,7 +262,7 @@ async fn the_jql_sent_is_narrowed_by_since_and_ordered() {
     // No recorded data needed: an empty site.
     let jira = RecordedJira::start(Vec::new(), None).await;
     let db = TestDb::sqlite().await;
-    let (out, _) = backfill_ok(
+    let (out, err) = backfill_ok(
         &db.url,
         &[
             "--jira-url",
@@ -281,6 +281,22 @@ async fn the_jql_sent_is_narrowed_by_since_and_ordered() {
         jira.jqls(),
         [r#"(project in (PAY, PAYT)) AND updated >= "2024-03-01" ORDER BY key"#]
     );
+    // Data Center pages by offsets: the user's own order is warned about, the run goes on.
+    assert!(
+        err.contains("the JQL has its own ORDER BY, and Data Center pages by startAt"),
+        "{err}"
+    );
+    // The stand-in is on this machine: plain http is not warned about here.
+    assert!(!err.contains("plain http://"), "{err}");
+
+    // Without an ORDER BY of its own there is nothing to warn about.
+    let (_, err) = backfill_ok(
+        &db.url,
+        &["--jira-url", jira.base(), "--jql", "project = PAY"],
+        &[("JIRA_PAT", DC_PAT)],
+    )
+    .await;
+    assert!(!err.contains("its own ORDER BY"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -161,13 +161,98 @@ fn an_unknown_sam_event_type_fails_the_transform() {
 }
 
 #[test]
-fn a_visibility_timeout_under_six_processor_timeouts_is_refused() {
+fn a_visibility_timeout_under_six_processor_timeouts_plus_the_window_is_refused() {
+    // 900 s is more than six times 120 s, but not with the batching window's 300 s on top.
     assert_refused(
-        "a_visibility_timeout_under_six_processor_timeouts_is_refused",
-        "QueueVisibilitySeconds: 720",
-        "QueueVisibilitySeconds: 600",
+        "a_visibility_timeout_under_six_processor_timeouts_plus_the_window_is_refused",
+        "QueueVisibilitySeconds: 1020",
+        "QueueVisibilitySeconds: 900",
         1,
-        &["VisibilityTimeout 600 s", "ProcessorTimeoutSeconds=120"],
+        &[
+            "VisibilityTimeout 900 s",
+            "plus the batching window 300 s",
+            "ProcessorTimeoutSeconds=120",
+        ],
+    );
+}
+
+#[test]
+fn unauthenticated_reads_are_refused() {
+    assert_refused(
+        "unauthenticated_reads_are_refused",
+        "          ARTFLOW_READ_TOKEN_ARN: !If\n            - ReadsArePublic\n            - !Ref AWS::NoValue\n            - !If [HasReadTokenSecretArn, !Ref ReadTokenSecretArn, !Ref ReadTokenSecret]\n",
+        "",
+        1,
+        &["ApiFunction: reads are unauthenticated"],
+    );
+}
+
+#[test]
+fn a_given_read_token_secret_left_unused_is_refused() {
+    // With ReadTokenSecretArn given, the function would run without a token: public by mistake.
+    assert_refused(
+        "a_given_read_token_secret_left_unused_is_refused",
+        "            - !If [HasReadTokenSecretArn, !Ref ReadTokenSecretArn, !Ref ReadTokenSecret]\n",
+        "            - !If [HasReadTokenSecretArn, !Ref AWS::NoValue, !Ref ReadTokenSecret]\n",
+        1,
+        &[
+            "ApiFunction: ARTFLOW_READ_TOKEN_ARN is None with PublicReads='false', ReadTokenSecretArn='arn:",
+        ],
+    );
+}
+
+#[test]
+fn a_lookback_rule_that_admits_the_period_itself_is_refused() {
+    assert_refused(
+        "a_lookback_rule_that_admits_the_period_itself_is_refused",
+        "\"13\", \"14\", \"15\"], !Ref ReconcileLookbackMinutes",
+        "\"13\", \"14\"], !Ref ReconcileLookbackMinutes",
+        1,
+        &["Rules: admit ReconcileLookbackMinutes=15 with ReconcileEveryMinutes=15"],
+    );
+}
+
+#[test]
+fn a_function_without_an_errors_alarm_is_refused() {
+    assert_refused(
+        "a_function_without_an_errors_alarm_is_refused",
+        "          Value: !Ref IngestFunction\n",
+        "          Value: !Ref ProcessorFunction\n",
+        1,
+        &["IngestFunction: no alarm on its Errors metric"],
+    );
+}
+
+#[test]
+fn a_samconfig_that_builds_one_architecture_and_deploys_another_is_refused() {
+    let test = "a_samconfig_that_builds_one_architecture_and_deploys_another_is_refused";
+    if !tools_present(test) {
+        return;
+    }
+    let text = std::fs::read_to_string(infra().join("samconfig.toml")).expect("read samconfig");
+    let section = "[default.deploy.parameters]\n";
+    assert_eq!(text.matches(section).count(), 1, "update this test");
+    // What `sam deploy --guided` saves when x86_64 is answered: the deploy section only.
+    let guided = text.replace(
+        section,
+        &format!("{section}parameter_overrides = \"Architecture=x86_64 VpcId=vpc-1\"\n"),
+    );
+    // The template unchanged, beside a samconfig as guided mode leaves it.
+    let copy = Broken::new("Transform:", "Transform:", 1);
+    let samconfig = copy.dir.join("samconfig.toml");
+    std::fs::write(&samconfig, guided).expect("write samconfig");
+    let out = Command::new("python3")
+        .arg(infra().join("validate.py"))
+        .arg(&copy.file)
+        .arg("--samconfig")
+        .arg(&samconfig)
+        .output()
+        .expect("run python3 infra/validate.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("builds Architecture=arm64 but deploys Architecture=x86_64"),
+        "{stderr}"
     );
 }
 
