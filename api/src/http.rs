@@ -14,7 +14,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use domain::Outcome;
-use ingest::http::error;
+use ingest::http::{error, shorten};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -104,7 +104,7 @@ pub fn routes(state: ApiState) -> Router {
         .merge(data)
         .route("/admin/config", put(admin_config))
         .route("/openapi.json", get(openapi))
-        .route("/healthz", get(ingest::http::healthz))
+        .route("/healthz", get(healthz))
         .merge(crate::dashboard::routes())
         .with_state(state)
 }
@@ -160,8 +160,15 @@ type ApiResult = Result<Response, ApiError>;
 
 /// The query parameters, or a JSON 400 naming the bad one.
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(q)| q)
-        .map_err(|e| bad_query(format!("bad query parameters: {}", e.body_text())))
+    q.map(|Query(q)| q).map_err(|e| {
+        // serde names the parameter it refused: the message stays short whatever it was.
+        let text = e.body_text();
+        let text: String = match text.char_indices().nth(4 * ingest::http::ECHO_CHARS) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text,
+        };
+        bad_query(format!("bad query parameters: {text}"))
+    })
 }
 
 /// The error body every failure has.
@@ -265,7 +272,7 @@ where
     Fut: std::future::Future<Output = Result<Cached, ReadError>>,
 {
     let Some(version) = state.cache.art_version(&state.db, abbr).await? else {
-        return Err(ReadError::UnknownArt(abbr.to_owned()).into());
+        return Err(ReadError::UnknownArt(shorten(abbr).into_owned()).into());
     };
     let db = state.db.clone();
     let abbr = abbr.to_owned();
@@ -413,7 +420,8 @@ struct IssuesQuery {
     completed_from: Option<String>,
     /// Completed on or before this UTC day.
     completed_to: Option<String>,
-    /// Only this outcome, e.g. `counted` or `in_progress`.
+    /// Only this outcome, in any letter case: `counted`, `never_active`, `unknown_start`,
+    /// `in_progress`, `not_started`, `invalid`, `below_threshold` or `cancelled`.
     outcome: Option<String>,
     /// Page size: 1 to 10000; default 500 (JSON) or everything (CSV).
     limit: Option<String>,
@@ -446,7 +454,12 @@ async fn issues(
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(other) => return Err(bad_query(format!("format={other:?}: use json or csv"))),
+        Some(other) => {
+            return Err(bad_query(format!(
+                "format={:?}: use json or csv",
+                shorten(other)
+            )));
+        }
     };
     let limit = match &q.limit {
         None => (!csv).then_some(DEFAULT_PAGE),
@@ -454,16 +467,19 @@ async fn issues(
             Ok(n) if (1..=MAX_PAGE).contains(&n) => Some(n),
             _ => {
                 return Err(bad_query(format!(
-                    "limit={l:?}: give a number from 1 to {MAX_PAGE}"
+                    "limit={:?}: give a number from 1 to {MAX_PAGE}",
+                    shorten(l)
                 )));
             }
         },
     };
     let outcome = match &q.outcome {
         None => None,
-        Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
+        Some(o) => Some(Outcome::parse_any_case(o).ok_or_else(|| {
             bad_query(format!(
-                "outcome={o:?} is not an outcome (counted, in_progress, not_started, never_active, unknown_start, invalid, below_threshold)"
+                "outcome={:?} is not an outcome (any letter case: {})",
+                shorten(o),
+                Outcome::names()
             ))
         })?),
     };
@@ -498,13 +514,14 @@ async fn issues(
 async fn data_quality(
     State(state): State<ApiState>,
     Path(ArtPath { abbr }): Path<ArtPath>,
-    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> ApiResult {
-    per_art(&state, &abbr, &uri, &headers, |db, art| async move {
-        Ok(json_entry(&read::data_quality(&db, &art).await?))
-    })
-    .await
+    // Not cached: an unmapped status or an issue of a project no ART owns changes no ART's data
+    // version, so the findings are read every time (the ETag, a hash of the body, still gives
+    // 304s). The dashboard does not poll this route.
+    let art = read::find_art(&state.db, &abbr).await?;
+    let quality = read::data_quality(&state.db, &art).await?;
+    Ok(respond(&headers, &json_entry(&quality)))
 }
 
 #[utoipa::path(get, path = "/issues/{key}/timeline", tag = "issues",
@@ -519,6 +536,20 @@ async fn timeline(
     // Issues no ART owns change no ART's version, so a timeline is read every time.
     let t = read::timeline(&state.db, &key).await?;
     Ok(respond(&headers, &json_entry(&t)))
+}
+
+/// The health check's answer.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    status: String,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is up (no token needed, no database read)", body = Health)))]
+async fn healthz() -> Response {
+    ingest::http::healthz().await.into_response()
 }
 
 #[utoipa::path(get, path = "/art", tag = "old job",
@@ -802,7 +833,9 @@ async fn admin_config(
         legacy_arts,
         legacy_configs,
         legacy_efficiency,
-        admin_config
+        admin_config,
+        healthz,
+        openapi
     ),
     components(schemas(ErrorBody))
 )]
@@ -813,6 +846,9 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+#[utoipa::path(get, path = "/openapi.json", tag = "health",
+    responses((status = 200, description = "This OpenAPI document (no token needed)", content_type = "application/json"),
+        (status = 304, description = "Not modified since the ETag in If-None-Match")))]
 async fn openapi(headers: HeaderMap) -> Response {
     static DOC: std::sync::OnceLock<Cached> = std::sync::OnceLock::new();
     let entry = DOC.get_or_init(|| {

@@ -8,6 +8,7 @@ use domain::time::{MS_PER_DAY, days};
 use domain::{Outcome, PipelineSpec};
 use entities::status_transition;
 use entities::{art, issue, lead_time_fact, pipeline_aggregate, pipeline_config, pipeline_daily};
+use ingest::http::shorten;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -49,7 +50,8 @@ pub fn time(ms: i64) -> Option<String> {
 pub fn parse_day(name: &str, value: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
         ReadError::BadQuery(format!(
-            "{name}={value:?} is not a date; write YYYY-MM-DD, e.g. 2026-03-01"
+            "{name}={:?} is not a date; write YYYY-MM-DD, e.g. 2026-03-01",
+            shorten(value)
         ))
     })
 }
@@ -85,7 +87,11 @@ pub struct ConfigView {
     pub art: String,
     /// `field` or `status`.
     pub rule: String,
-    /// The configuration as written in the TOML file.
+    /// The configuration as its `[[art.pipeline]]` table is written in the TOML file: `code`,
+    /// `name`, `rule` (`"status"` or `"field"`), `issue_types`, `min_lead_time_days`,
+    /// `exclude_resolutions`, and `start_field`/`end_field` or `stages` (a name, or
+    /// `{ "name", "id" }` / `{ "name", "ids" }` for a stage given by Jira status id), `start`,
+    /// `done`, `active`, `restart_on_uncommit`; keys not set are left out.
     #[schema(value_type = Object)]
     pub spec: serde_json::Value,
 }
@@ -125,7 +131,8 @@ pub struct WeekCount {
 }
 
 /// Issues completed (counted, straight to done, unknown start or below the threshold; not
-/// cancelled), by the ISO week of their end.
+/// cancelled), by the ISO week of their end: every week from the first completion's to the
+/// last one's, weeks without a completion as 0.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Throughput {
     pub total: i64,
@@ -446,7 +453,7 @@ pub async fn find_art(db: &impl ConnectionTrait, abbreviation: &str) -> Result<a
         .await?
         .into_iter()
         .find(|a| a.abbreviation.eq_ignore_ascii_case(abbreviation))
-        .ok_or_else(|| ReadError::UnknownArt(abbreviation.to_owned()))
+        .ok_or_else(|| ReadError::UnknownArt(shorten(abbreviation).into_owned()))
 }
 
 /// The configurations of some ARTs (all when `art_id` is None), by code.
@@ -478,7 +485,7 @@ pub async fn find_config(
         .find(|c| c.code.eq_ignore_ascii_case(code))
         .ok_or_else(|| ReadError::UnknownConfig {
             art: art.abbreviation.clone(),
-            code: code.to_owned(),
+            code: shorten(code).into_owned(),
             known: if known.is_empty() {
                 "none".into()
             } else {
@@ -498,7 +505,7 @@ pub fn config_view(c: &pipeline_config::Model, art: &str) -> Result<ConfigView> 
         name: c.name.clone(),
         art: art.to_owned(),
         rule: c.rule.clone(),
-        spec: serde_json::from_str(&c.spec)
+        spec: serde_json::to_value(spec_of(c)?.as_written(&c.code, &c.name))
             .map_err(|e| ReadError::Corrupt(format!("configuration {}: {e}", c.code)))?,
     })
 }
@@ -675,13 +682,9 @@ async fn figures_of(
         },
         throughput: Throughput {
             total: agg.throughput.values().sum(),
-            weeks: agg
-                .throughput
-                .iter()
-                .map(|(week, &count)| WeekCount {
-                    week: week.clone(),
-                    count,
-                })
+            weeks: domain::aggregate::weeks_with_zeros(&agg.throughput)
+                .into_iter()
+                .map(|(week, count)| WeekCount { week, count })
                 .collect(),
         },
         rework: rework_of(agg),
@@ -889,7 +892,8 @@ fn decode_cursor(cursor: &str) -> Result<i64> {
         .filter(|id| *id >= 0)
         .ok_or_else(|| {
             ReadError::BadQuery(format!(
-                "cursor={cursor:?} is not a cursor this API gave out (use next_cursor as it is)"
+                "cursor={:?} is not a cursor this API gave out (use next_cursor as it is)",
+                shorten(cursor)
             ))
         })
 }
@@ -957,15 +961,25 @@ pub async fn issues(
     })
 }
 
-/// Every stored issue with this key, with its transitions and outcomes.
+/// Every stored issue with this key, with its transitions and outcomes. Keys match in any
+/// letter case: Jira's are upper-case (`ut-3` finds `UT-3`).
 pub async fn timeline(db: &impl ConnectionTrait, key: &str) -> Result<Timelines> {
+    let key = key.trim();
+    // As given, upper-case (Jira's) or lower-case: each an index lookup.
+    let mut spellings = vec![
+        key.to_owned(),
+        key.to_ascii_uppercase(),
+        key.to_ascii_lowercase(),
+    ];
+    spellings.sort();
+    spellings.dedup();
     let found = issue::Entity::find()
-        .filter(issue::Column::IssueKey.eq(key))
+        .filter(issue::Column::IssueKey.is_in(spellings))
         .order_by_asc(issue::Column::Site)
         .all(db)
         .await?;
     if found.is_empty() {
-        return Err(ReadError::UnknownIssue(key.to_owned()));
+        return Err(ReadError::UnknownIssue(shorten(key).into_owned()));
     }
     let configs: HashMap<i64, pipeline_config::Model> = configs_of(db, None)
         .await?

@@ -278,6 +278,19 @@ function renderArts() {
   );
 }
 
+// The ART a hash names, in the API's spelling: `#/pup` is PUP (abbreviations match in any
+// case). Rewrites the hash in place (no new history entry) when the spelling differs.
+function canonicalArt() {
+  if (!state.abbr) return;
+  const wanted = state.abbr.toLowerCase();
+  const art = state.arts.find((a) => a.abbreviation.toLowerCase() === wanted);
+  if (art && art.abbreviation !== state.abbr) {
+    state.abbr = art.abbreviation;
+    history.replaceState(null, '', hashFor(state.abbr, state.window));
+    markCurrentArt();
+  }
+}
+
 function markCurrentArt() {
   for (const a of $('arts').querySelectorAll('a')) {
     if (a.dataset.art === state.abbr) a.setAttribute('aria-current', 'page');
@@ -680,16 +693,34 @@ function extraBlock(name, title, ...content) {
   return el('section', { class: 'extra', 'data-figure': name }, el('h4', { text: title }), ...content);
 }
 
+// Bars of the last 26 weeks (the API lists every week, those without completions as 0), with
+// the count above and the week below ("W47"; the year under the first label and where it
+// changes). With many bars only every n-th is labelled, counted back from the latest week;
+// every bar's tooltip has its week and count.
+const MAX_WEEK_LABELS = 9;
+
 function throughputBlock(weeks) {
-  const max = Math.max(1, ...weeks.map((w) => w.count ?? 0));
   const recent = weeks.slice(-26);
+  const max = Math.max(1, ...recent.map((w) => w.count ?? 0));
+  const every = Math.max(1, Math.ceil(recent.length / MAX_WEEK_LABELS));
+  let shownYear = null;
   return extraBlock('throughput', 'Throughput per week',
     recent.length
       ? el('ol', { class: 'bars', 'aria-label': 'Issues completed per week' },
-        ...recent.map((w) => {
+        ...recent.map((w, i) => {
+          const count = w.count ?? 0;
           const bar = el('span', { class: 'bar' });
-          bar.style.height = `${Math.round(((w.count ?? 0) / max) * 100)}%`;
-          return el('li', { title: `${w.week}: ${w.count}`, 'aria-label': `${w.week}: ${w.count}` }, bar, el('span', { class: 'bar-label', text: String(w.count) }));
+          bar.style.height = `${Math.round((count / max) * 100)}%`;
+          const [year, week] = String(w.week).split('-');
+          const item = el('li', { title: `${w.week}: ${count}`, 'aria-label': `${w.week}: ${count}`, 'data-week': w.week }, bar);
+          if ((recent.length - 1 - i) % every === 0) {
+            bar.append(el('span', { class: 'bar-count', text: String(count) }));
+            const label = el('span', { class: 'bar-week', text: week ?? String(w.week) });
+            if (year !== shownYear) label.append(el('span', { class: 'bar-year', text: year }));
+            shownYear = year;
+            item.append(label);
+          }
+          return item;
         }))
       : el('p', { class: 'muted', text: 'No completed week.' }));
 }
@@ -778,6 +809,7 @@ async function refresh() {
     }
     renderArts();
   }
+  canonicalArt();
   renderArtHead();
   if (!state.abbr) {
     $('empty').hidden = false;
@@ -858,6 +890,7 @@ function onLocation() {
   state.abbr = abbr ?? state.abbr;
   state.window = window;
   for (const input of document.querySelectorAll('input[name="window"]')) input.checked = input.value === state.window;
+  canonicalArt();
   markCurrentArt();
   renderArtHead();
   refreshSoon();

@@ -80,6 +80,44 @@ pub fn iso_week(ms: Millis) -> String {
     format!("{}-W{:02}", w.year(), w.week())
 }
 
+/// A week written by [`iso_week`], as (ISO year, week); `None` for anything else.
+fn parse_iso_week(week: &str) -> Option<(i32, u32)> {
+    let (year, w) = week.split_once("-W")?;
+    Some((year.parse().ok()?, w.parse().ok()?))
+}
+
+/// Whether an ISO year has a week 53 (it starts on a Thursday, or is a leap year starting on
+/// a Wednesday).
+fn has_week_53(year: i32) -> bool {
+    chrono::NaiveDate::from_isoywd_opt(year, 53, chrono::Weekday::Mon).is_some()
+}
+
+/// Completions per ISO week, every week from the first to the last one present, those without
+/// a completion as zeros (`2026-W52`, `2026-W53`, `2027-W01`: ISO years have 52 or 53 weeks).
+/// A key that is not an ISO week (none is stored so) is kept as it is, without filling.
+pub fn weeks_with_zeros(throughput: &BTreeMap<String, i64>) -> Vec<(String, i64)> {
+    let parsed: Option<Vec<(i32, u32)>> = throughput.keys().map(|k| parse_iso_week(k)).collect();
+    let bounds = parsed.and_then(|p| Some((*p.iter().min()?, *p.iter().max()?)));
+    let Some((first, last)) = bounds else {
+        return throughput.iter().map(|(w, &n)| (w.clone(), n)).collect();
+    };
+    let mut out = Vec::new();
+    let (mut year, mut week) = first;
+    loop {
+        let name = format!("{year}-W{week:02}");
+        out.push((name.clone(), throughput.get(&name).copied().unwrap_or(0)));
+        if (year, week) >= last {
+            break;
+        }
+        if week >= 53 || (week == 52 && !has_week_53(year)) {
+            (year, week) = (year + 1, 1);
+        } else {
+            week += 1;
+        }
+    }
+    out
+}
+
 /// The name the flow distribution gives an issue without a type.
 pub const NO_TYPE: &str = "(none)";
 
@@ -282,6 +320,60 @@ pub fn nearest_rank(sorted: &[Millis], p: f64) -> Option<Millis> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn weeks_with_zeros_fill_the_gaps_across_iso_years() {
+        let map = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+            pairs.iter().map(|(w, n)| (w.to_string(), *n)).collect()
+        };
+        let names = |v: Vec<(String, i64)>| {
+            v.into_iter()
+                .map(|(w, n)| format!("{w}:{n}"))
+                .collect::<Vec<_>>()
+        };
+        assert!(weeks_with_zeros(&BTreeMap::new()).is_empty());
+        assert_eq!(
+            names(weeks_with_zeros(&map(&[("2015-W47", 2)]))),
+            ["2015-W47:2"]
+        );
+        assert_eq!(
+            names(weeks_with_zeros(&map(&[
+                ("2015-W47", 2),
+                ("2015-W49", 1),
+                ("2015-W51", 3)
+            ]))),
+            [
+                "2015-W47:2",
+                "2015-W48:0",
+                "2015-W49:1",
+                "2015-W50:0",
+                "2015-W51:3"
+            ]
+        );
+        // 2015 and 2020 and 2026 have a week 53; 2025 and 2021 do not.
+        assert_eq!(
+            names(weeks_with_zeros(&map(&[("2015-W52", 1), ("2016-W02", 1)]))),
+            ["2015-W52:1", "2015-W53:0", "2016-W01:0", "2016-W02:1"]
+        );
+        assert_eq!(
+            names(weeks_with_zeros(&map(&[("2025-W51", 1), ("2026-W01", 1)]))),
+            ["2025-W51:1", "2025-W52:0", "2026-W01:1"]
+        );
+        assert_eq!(
+            names(weeks_with_zeros(&map(&[("2026-W53", 1), ("2027-W01", 2)]))),
+            ["2026-W53:1", "2027-W01:2"]
+        );
+        // Over several years: 52 or 53 weeks each, as chrono counts them.
+        let filled = weeks_with_zeros(&map(&[("2019-W01", 1), ("2027-W52", 1)]));
+        let mut day = chrono::NaiveDate::from_isoywd_opt(2019, 1, chrono::Weekday::Mon).unwrap();
+        for (w, _) in &filled {
+            let iw = day.iso_week();
+            assert_eq!(*w, format!("{}-W{:02}", iw.year(), iw.week()));
+            day += chrono::Duration::days(7);
+        }
+        assert_eq!(filled.len(), 470);
+        assert_eq!(filled.iter().map(|(_, n)| n).sum::<i64>(), 2);
+    }
 
     fn c(key: &str, outcome: Outcome, lead: Option<i64>, active: Option<i64>) -> Contribution {
         Contribution {

@@ -139,6 +139,106 @@ impl PipelineSpec {
     }
 }
 
+/// A pipeline configuration in the shape of its `[[art.pipeline]]` table in the TOML file (what
+/// `GET /configs` shows): `rule = "status"` or `"field"` beside the rule's own keys, a stage given
+/// by id as `{ name, id }` (one id) or `{ name, ids }` (several, in string order), the keys left
+/// out of the file left out (`active` when empty, `restart_on_uncommit` when false). Ids are
+/// strings, as Jira sends them. Parsing it back gives the same configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PipelineAsWritten<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub rule: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_types: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_lead_time_days: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_resolutions: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<StageAsWritten<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_on_uncommit: Option<bool>,
+}
+
+/// A stage as written: its name, or a table with its Jira status id(s).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum StageAsWritten<'a> {
+    Name(&'a str),
+    Id { name: &'a str, id: String },
+    Ids { name: &'a str, ids: Vec<String> },
+}
+
+impl PipelineSpec {
+    /// The configuration as its TOML table is written (see [`PipelineAsWritten`]).
+    pub fn as_written<'a>(&'a self, code: &'a str, name: &'a str) -> PipelineAsWritten<'a> {
+        let mut out = PipelineAsWritten {
+            code,
+            name,
+            rule: self.rule.name(),
+            issue_types: self.issue_types.as_deref(),
+            min_lead_time_days: self.min_lead_time_days,
+            exclude_resolutions: self.exclude_resolutions.as_deref(),
+            start_field: None,
+            end_field: None,
+            stages: None,
+            start: None,
+            done: None,
+            active: None,
+            restart_on_uncommit: None,
+        };
+        match &self.rule {
+            Rule::Field {
+                start_field,
+                end_field,
+            } => {
+                out.start_field = Some(start_field);
+                out.end_field = Some(end_field);
+            }
+            Rule::Status(s) => {
+                let stages = s
+                    .stages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| {
+                        let mut ids: Vec<String> = s
+                            .stage_ids
+                            .iter()
+                            .filter(|(_, stage)| **stage == i)
+                            .map(|(id, _)| id.clone())
+                            .collect();
+                        match ids.len() {
+                            0 => StageAsWritten::Name(name),
+                            1 => StageAsWritten::Id {
+                                name,
+                                id: ids.remove(0),
+                            },
+                            _ => StageAsWritten::Ids { name, ids },
+                        }
+                    })
+                    .collect();
+                out.stages = Some(stages);
+                out.start = Some(&s.start);
+                out.done = Some(&s.done);
+                out.active = (!s.active.is_empty()).then_some(s.active.as_slice());
+                out.restart_on_uncommit = s.restart_on_uncommit.then_some(true);
+            }
+        }
+        out
+    }
+}
+
 // ---- the file format -------------------------------------------------------------------------
 
 #[derive(Deserialize)]
@@ -590,6 +690,44 @@ active = ["Analyzing"]
             "{GOOD}\n[[art]]\nabbreviation = \"P2\"\nname = \"x\"\njira_program_key = \"PAYT\"\n"
         ));
         assert!(e.contains("\"PAYT\" is claimed"), "{e}");
+    }
+
+    #[test]
+    fn a_pipeline_as_written_is_the_toml_shape_and_reads_back_the_same() {
+        let text = GOOD.replace(
+            "stages = [\"Funnel\", \"Analyzing\", \"Done\"]",
+            "stages = [\"Funnel\", { name = \"Analyzing\", id = 10001 }, { name = \"Done\", ids = [\"3\", \"10002\"] }]\nrestart_on_uncommit = true\nexclude_resolutions = [\"Won't Do\"]",
+        );
+        let c = parse_config("a.toml", &text).unwrap();
+        let [fields, flow] = &c.arts[0].pipelines[..] else {
+            panic!("two pipelines")
+        };
+        let json =
+            |p: &Pipeline| serde_json::to_value(p.spec.as_written(&p.code, &p.name)).unwrap();
+        assert_eq!(
+            json(flow),
+            serde_json::json!({
+                "code": "PAY-FLOW", "name": "statuses", "rule": "status",
+                "exclude_resolutions": ["Won't Do"],
+                "stages": ["Funnel", {"name": "Analyzing", "id": "10001"},
+                           {"name": "Done", "ids": ["10002", "3"]}],
+                "start": "analyzing", "done": ["Done"], "active": ["Analyzing"],
+                "restart_on_uncommit": true,
+            })
+        );
+        assert_eq!(
+            json(fields),
+            serde_json::json!({
+                "code": "PAY-FIELDS", "name": "fields", "rule": "field",
+                "issue_types": ["Feature"], "min_lead_time_days": 5.0,
+                "start_field": "customfield_10050", "end_field": "customfield_10051",
+            })
+        );
+        // Read back through the file format's own types: the same configuration.
+        for p in [fields, flow] {
+            let table: PipelineToml = serde_json::from_value(json(p)).unwrap();
+            assert_eq!(&validate_pipeline(table).unwrap(), p);
+        }
     }
 
     #[test]

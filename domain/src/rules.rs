@@ -81,6 +81,19 @@ impl Outcome {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
 
+    /// An outcome as a person writes it: its name in any letter case, spaces around ignored.
+    pub fn parse_any_case(s: &str) -> Option<Outcome> {
+        let s = s.trim();
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// Every outcome's name, comma-separated (for messages that list them).
+    pub fn names() -> String {
+        Outcome::ALL.map(Outcome::as_str).join(", ")
+    }
+
     /// Done and delivered: it counts towards throughput and the flow distribution (counted,
     /// straight to done, done with an unknown start, or below the threshold).
     pub fn is_completion(self) -> bool {
@@ -387,6 +400,22 @@ mod tests {
 
     fn t(s: &str) -> Millis {
         parse_datetime(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn outcomes_parse_in_any_case_and_are_all_named() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+            assert_eq!(Outcome::parse_any_case(&o.as_str().to_uppercase()), Some(o));
+            assert!(Outcome::names().split(", ").any(|n| n == o.as_str()));
+        }
+        assert_eq!(
+            Outcome::parse_any_case(" Cancelled "),
+            Some(Outcome::Cancelled)
+        );
+        assert_eq!(Outcome::parse("Counted"), None);
+        assert_eq!(Outcome::parse_any_case("bogus"), None);
+        assert_eq!(Outcome::names().split(", ").count(), Outcome::ALL.len());
     }
 
     fn flow() -> PipelineSpec {

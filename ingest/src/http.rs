@@ -64,7 +64,7 @@ pub fn with_fallbacks(router: Router, hint: &'static str) -> Router {
             error(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                format!("no route {}; {hint}", uri.path()),
+                format!("no route {}; {hint}", shorten(uri.path())),
             )
         })
         .method_not_allowed_fallback(method_not_allowed)
@@ -85,13 +85,25 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     error(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{method} is not allowed on {}", uri.path()),
+        format!("{method} is not allowed on {}", shorten(uri.path())),
     )
 }
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
+}
+
+/// The most characters of a request's own text (a path, a parameter) an error message repeats.
+pub const ECHO_CHARS: usize = 64;
+
+/// User input as an error message repeats it: its first [`ECHO_CHARS`] characters, and `…` when
+/// there were more (a 20 KB path is not sent back whole).
+pub fn shorten(input: &str) -> std::borrow::Cow<'_, str> {
+    match input.char_indices().nth(ECHO_CHARS) {
+        None => std::borrow::Cow::Borrowed(input),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &input[..cut])),
+    }
 }
 
 /// A JSON error body: `{"error": {"code", "message"}}`.
@@ -257,4 +269,20 @@ async fn handle(
         key: event.issue.key,
         kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorten_keeps_short_input_and_cuts_long_input_on_a_character() {
+        assert_eq!(shorten("PAY"), "PAY");
+        let exact = "x".repeat(ECHO_CHARS);
+        assert_eq!(shorten(&exact), exact.as_str());
+        let long = "é".repeat(20_000);
+        let cut = shorten(&long);
+        assert_eq!(cut.chars().count(), ECHO_CHARS + 1);
+        assert!(cut.ends_with("é…"));
+    }
 }

@@ -110,8 +110,9 @@ const DAY_MS = 86_400_000;
 const jiraTime = (ms) => new Date(ms).toISOString().replace('Z', '+0000'); // 2016-01-05T10:00:00.000+0000
 const isWip = (outcome) => /progress|wip/i.test(String(outcome));
 
-// A configuration's status rule: `spec.rule` of GET /arts/{abbr} (`{stages, start, done, active}`).
-const statusRule = (config) => (config.rule === 'status' ? config.spec?.rule ?? null : null);
+// A configuration's status rule: `spec` of GET /arts/{abbr}, its TOML table as written
+// (`{rule: "status", stages, start, done, active, ...}`).
+const statusRule = (config) => (config.rule === 'status' ? config.spec ?? null : null);
 
 // An issue in progress under a status-rule configuration, with a known start, and what moving
 // it to the configuration's first done status takes.
@@ -332,6 +333,33 @@ async function main() {
       `pipeline-efficiency lists ${[...before.keys()]}, /arts lists ${target.art.configs}`);
     await expectCards(page, abbr, before, `ART ${abbr}`);
     step(`cards ${[...before.keys()].join(', ')} show the API's figures`);
+
+    // Throughput: a bar per week of the API's last 26 (zeros included), the latest one labelled
+    // with its week ("W07") and every label a week.
+    const weeks = (before.get(code)?.throughput?.weeks ?? []).slice(-26);
+    if (weeks.length) {
+      await waitFor(page, `the throughput bars of ${code}`, ([code, n]) => document.querySelectorAll(
+        `[data-config="${CSS.escape(code)}"] [data-figure="throughput"] li[data-week]`).length === n, [code, weeks.length]);
+      const labels = await page.evaluate((code) => [...document.querySelectorAll(
+        `[data-config="${CSS.escape(code)}"] [data-figure="throughput"] li[data-week]`)]
+        .map((li) => [li.dataset.week, li.querySelector('.bar-week')?.firstChild?.textContent ?? null]), code);
+      const last = labels[labels.length - 1];
+      check(last[1] === last[0].split('-')[1], `the latest throughput bar ${last[0]} is labelled ${last[1]}`);
+      for (const [week, label] of labels) {
+        check(label === null || label === week.split('-')[1], `throughput bar ${week} is labelled ${label}`);
+      }
+      check(labels.filter(([, l]) => l !== null).length <= 9, `more than 9 week labels: ${labels.map(([, l]) => l)}`);
+      step(`throughput of ${code}: ${weeks.length} weekly bars with week labels`);
+    }
+
+    // A hash in another letter case names the same ART, and is rewritten to its spelling.
+    await page.evaluate((h) => { location.hash = h; }, `#/${encodeURIComponent(abbr.toLowerCase())}`);
+    await page.waitForURL(`**/#/${encodeURIComponent(abbr)}`, { timeout: WAIT_MS });
+    await waitFor(page, `the title naming ${target.art.name}`,
+      (name) => document.getElementById('art-title').textContent.includes(name), target.art.name);
+    check(await page.getAttribute(`#arts a[data-art="${abbr}"]`, 'aria-current') === 'page',
+      `#/${abbr.toLowerCase()} does not mark the ${abbr} link current`);
+    step(`#/${abbr.toLowerCase()} shows ${abbr} (${target.art.name})`);
 
     // The window selector: the last 30 days come from completed_from; then back to all time.
     const from = new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10);

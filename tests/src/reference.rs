@@ -724,7 +724,8 @@ pub fn outcomes(
 /// `stddev_days` the population deviation; `not_counted` `{"not_started", "never_active",
 /// "unknown_start", "invalid", "below_threshold", "cancelled"}`; `throughput` `{"total",
 /// "weeks": [{"week": "2026-W07", "count"}]}` by the ISO week (UTC) of the completions' ends,
-/// ascending, weeks without completions left out; `rework` `{"reopens", "backward_moves",
+/// ascending, every week from the first completion's to the last one's, those without a
+/// completion with `"count": 0`; `rework` `{"reopens", "backward_moves",
 /// "reworked", "mean_rework_days"}`; `distribution` `{"by_type": {type: completions},
 /// "cancelled"}`, types without completions left out. `deleted` lists
 /// (site, issue id) pairs that no pipeline covers. Panics when `config_toml` is not a valid
@@ -780,6 +781,7 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
     .map(|o| (o.as_str(), 0))
     .collect();
     let mut weeks: BTreeMap<String, u64> = BTreeMap::new();
+    let mut ends: Vec<i64> = Vec::new();
     let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
     let (mut reopens, mut backward_moves) = (0u64, 0u64);
     let mut rework_ms: Vec<i64> = Vec::new();
@@ -799,6 +801,7 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
         if fact.is_completion() {
             let end = fact.end_ms.expect("a completion has an end");
             *weeks.entry(iso_week(end)).or_default() += 1;
+            ends.push(end);
             *by_type
                 .entry(row.issue_type.as_deref().unwrap_or("(none)"))
                 .or_default() += 1;
@@ -830,9 +833,12 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
     let mut keys: Vec<&str> = counted.iter().map(|c| c.0).collect();
     keys.sort_unstable();
     let throughput_total: u64 = weeks.values().sum();
-    let weeks: Vec<Value> = weeks
+    let weeks: Vec<Value> = every_week(&ends)
         .into_iter()
-        .map(|(week, count)| json!({"week": week, "count": count}))
+        .map(|week| {
+            let count = weeks.get(&week).copied().unwrap_or(0);
+            json!({"week": week, "count": count})
+        })
         .collect();
     let mean_rework_days = (!rework_ms.is_empty())
         .then(|| rework_ms.iter().sum::<i64>() as f64 / rework_ms.len() as f64 / DAY_MS as f64);
@@ -892,6 +898,31 @@ fn population_stddev_ms(values: &[i64]) -> Option<f64> {
         })
         .sum();
     Some((squares as f64).sqrt() / (n as f64).powf(1.5))
+}
+
+/// Every ISO week from that of the earliest instant to that of the latest, by walking the
+/// calendar a week at a time from the Monday of the first (so a year's 52 or 53 weeks are
+/// chrono's, not counted here).
+fn every_week(instants_ms: &[i64]) -> Vec<String> {
+    let day = |ms: i64| {
+        DateTime::from_timestamp_millis(ms)
+            .expect("a time in chrono's range")
+            .date_naive()
+    };
+    let (Some(&first), Some(&last)) = (instants_ms.iter().min(), instants_ms.iter().max()) else {
+        return Vec::new();
+    };
+    let first = day(first);
+    let last = day(last);
+    let mut monday =
+        first - chrono::Duration::days(i64::from(first.weekday().num_days_from_monday()));
+    let mut out = Vec::new();
+    while monday <= last {
+        let week = monday.iso_week();
+        out.push(format!("{:04}-W{:02}", week.year(), week.week()));
+        monday += chrono::Duration::days(7);
+    }
+    out
 }
 
 /// The ISO week (`2026-W07`) of a UTC instant given in ms.
@@ -1801,6 +1832,27 @@ end_field = "resolutiondate"
     }
 
     #[test]
+    fn every_week_from_the_first_to_the_last_zeros_included() {
+        assert!(every_week(&[]).is_empty());
+        assert_eq!(every_week(&[ms("2026-02-20T09:00:00Z")]), ["2026-W08"]);
+        // Across a 53-week year: 2026-W53 then 2027-W01; the instants' order does not matter.
+        assert_eq!(
+            every_week(&[ms("2027-01-12T00:00:00Z"), ms("2026-12-20T23:59:59Z")]),
+            ["2026-W51", "2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+        );
+        // Across a 52-week year.
+        assert_eq!(
+            every_week(&[ms("2025-12-21T12:00:00Z"), ms("2026-01-01T00:00:00Z")]),
+            ["2025-W51", "2025-W52", "2026-W01"]
+        );
+        // A Sunday and the next Monday are two weeks.
+        assert_eq!(
+            every_week(&[ms("2015-11-22T23:00:00Z"), ms("2015-11-23T00:00:00Z")]),
+            ["2015-W47", "2015-W48"]
+        );
+    }
+
+    #[test]
     fn throughput_by_iso_week_of_the_end_over_every_completion() {
         let created = "2026-12-20T00:00:00.000Z";
         let done_at = |key: &str, id: &str, from: &str, at: &str| {
@@ -1943,6 +1995,11 @@ end_field = "resolutiondate"
             flow["throughput"],
             json!({"total": 2, "weeks": [
                 {"week": "2026-W02", "count": 1},
+                {"week": "2026-W03", "count": 0},
+                {"week": "2026-W04", "count": 0},
+                {"week": "2026-W05", "count": 0},
+                {"week": "2026-W06", "count": 0},
+                {"week": "2026-W07", "count": 0},
                 {"week": "2026-W08", "count": 1},
             ]})
         );

@@ -115,7 +115,9 @@ async fn every_endpoint(test: &str, backend: Backend) {
         .map(|c| c["code"].as_str().unwrap())
         .collect();
     assert_eq!(json!(pay_codes), arts["arts"][3]["configs"]);
-    assert!(pay["configs"][0]["spec"]["rule"].is_object());
+    // The spec as its TOML table is written: `rule` beside the rule's own keys.
+    assert!(pay["configs"][0]["spec"]["rule"].is_string());
+    assert_eq!(pay["configs"][0]["spec"]["code"], pay["configs"][0]["code"]);
     let configs = app.get("/configs").await.json();
     assert_eq!(configs["configs"].as_array().unwrap().len(), 10);
 
@@ -276,7 +278,10 @@ async fn every_endpoint(test: &str, backend: Backend) {
     let mut lines = csv.body.lines();
     assert_eq!(
         lines.next(),
-        Some("art,config,key,type,outcome,start,end,lead_days,active_days,reopens,note")
+        Some(
+            "art,config,key,type,outcome,start,end,lead_days,active_days,reopens,backward_moves,\
+             first_end,note"
+        )
     );
     assert_eq!(lines.count(), rows.len());
     let csv_page = app
@@ -546,6 +551,9 @@ async fn every_endpoint(test: &str, backend: Backend) {
         "/config",
         "/art/{abbr}/pipeline/efficiency",
         "/admin/config",
+        "/arts/{abbr}/data-quality",
+        "/healthz",
+        "/openapi.json",
     ] {
         assert!(
             doc["paths"][route].is_object(),
@@ -938,4 +946,282 @@ async fn api_gateway_events_reach_the_read_routes_through_lambda_http() {
     }
     let r = call(http_api("/prod/issues/PAY-1/timeline", json!({}))).await;
     assert!(matches!(r.status().as_u16(), 200 | 404), "{}", r.status());
+}
+
+const TST_CONFIG: &str = r#"
+[[art]]
+abbreviation = "TST"
+name = "Test train"
+jira_program_key = "TST"
+
+[[art.pipeline]]
+code = "TST-FLOW"
+name = "Analysis to Done"
+rule = "status"
+stages = ["Backlog", { name = "Analysis", id = 501 }, "In Progress", { name = "Done", ids = ["6", "10002"] }]
+start = "Analysis"
+done = ["Done"]
+active = ["Analysis", "In Progress"]
+"#;
+
+/// A Jira Cloud webhook body: `issue_created` in `status` when `from` is None, else
+/// `issue_updated` moving from `from` to `status` (names with their ids), at `at` (UTC).
+fn tst_webhook(
+    key: &str,
+    at: &str,
+    changelog_id: u32,
+    from: Option<(&str, &str)>,
+    status: (&str, &str),
+) -> Vec<u8> {
+    let ms = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .timestamp_millis();
+    let (project, number) = key.split_once('-').unwrap();
+    let jira_at = format!("{}.000+0000", &at[..19]);
+    let mut body = json!({
+        "timestamp": ms,
+        "webhookEvent": if from.is_some() { "jira:issue_updated" } else { "jira:issue_created" },
+        "issue": {
+            "id": format!("{}{number:0>3}", project.bytes().map(u32::from).sum::<u32>()),
+            "key": key,
+            "self": format!("https://tst.example.net/rest/api/2/issue/{number}"),
+            "fields": {
+                "project": {"key": project},
+                "issuetype": {"name": "Story"},
+                "status": {"name": status.0, "id": status.1},
+                "created": "2015-11-16T09:00:00.000+0000",
+                "updated": jira_at,
+            },
+        },
+    });
+    if let Some((from_name, from_id)) = from {
+        body["changelog"] = json!({"id": changelog_id.to_string(), "items": [{
+            "field": "status", "fieldtype": "jira", "fieldId": "status",
+            "from": from_id, "fromString": from_name, "to": status.1, "toString": status.0,
+        }]});
+    }
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// The findings of a user review of the read API: data quality right after any webhook, weeks
+/// without completions, outcomes in any case and all listed, /configs in the TOML's shape,
+/// long input not echoed whole, issue keys in any case, /healthz in the OpenAPI document, and
+/// the CSV carrying every JSON field.
+async fn review_findings(test: &str, backend: Backend) {
+    let Some(app) = spawn_app(test, backend, ApiSettings::default()).await else {
+        return;
+    };
+    let config = domain::parse_config("tst", TST_CONFIG).unwrap();
+    processor::apply_config(&app.db.db, &config, false, Utc::now())
+        .await
+        .unwrap();
+    app.api.invalidate();
+    const BACKLOG: (&str, &str) = ("Backlog", "1");
+    const ANALYSIS: (&str, &str) = ("Analysis", "501");
+    const RENAMED: (&str, &str) = ("Analysing (renamed)", "501");
+    const IN_PROGRESS: (&str, &str) = ("In Progress", "3");
+    const DONE: (&str, &str) = ("Done", "10002");
+    const BLOCKED: (&str, &str) = ("Blocked", "10099");
+    let post = |body: Vec<u8>| {
+        let app = &app;
+        async move {
+            let r = app.post_webhook(&body).await;
+            assert_eq!(r.status, 202, "{}", r.body);
+        }
+    };
+    // TST-1 done in 2015-W47, reopened and done again the same week; TST-2 (its Analysis
+    // status renamed, matched by id) done in 2015-W50.
+    for (key, at, id, from, to) in [
+        ("TST-1", "2015-11-16T09:00:00Z", 0, None, BACKLOG),
+        ("TST-1", "2015-11-17T09:00:00Z", 11, Some(BACKLOG), ANALYSIS),
+        ("TST-1", "2015-11-18T09:00:00Z", 12, Some(ANALYSIS), DONE),
+        ("TST-1", "2015-11-19T09:00:00Z", 13, Some(DONE), IN_PROGRESS),
+        ("TST-1", "2015-11-20T09:00:00Z", 14, Some(IN_PROGRESS), DONE),
+        ("TST-2", "2015-11-16T09:00:00Z", 0, None, BACKLOG),
+        ("TST-2", "2015-11-20T09:00:00Z", 21, Some(BACKLOG), RENAMED),
+        ("TST-2", "2015-12-08T09:00:00Z", 22, Some(RENAMED), DONE),
+        ("TST-3", "2015-11-16T09:00:00Z", 0, None, BACKLOG),
+    ] {
+        post(tst_webhook(key, at, id, from, to)).await;
+    }
+
+    // 2: every week from the first completion's to the last one's, zeros included.
+    let eff = app.get("/arts/TST/pipeline-efficiency").await.json();
+    let flow = &eff["pipelines"][0];
+    assert_eq!(
+        flow["count"],
+        2,
+        "{flow}\n{}",
+        app.get("/arts/TST/issues?config=TST-FLOW").await.body
+    );
+    assert_eq!(
+        flow["throughput"],
+        json!({"total": 2, "weeks": [
+            {"week": "2015-W47", "count": 1}, {"week": "2015-W48", "count": 0},
+            {"week": "2015-W49", "count": 0}, {"week": "2015-W50", "count": 1},
+        ]})
+    );
+
+    // 1: data quality changes with a webhook that changes no figure (an unmapped status), and
+    // with one of a project no ART owns; its ETag still gives 304s.
+    let quality = app.get("/arts/TST/data-quality").await;
+    assert_eq!(quality.status, 200, "{}", quality.body);
+    let etag = quality.header("etag").unwrap().to_owned();
+    assert_eq!(quality.json()["configs"][0]["unmapped_statuses"], json!([]));
+    assert_eq!(quality.json()["unowned_projects"], json!([]));
+    let same = app
+        .get_with("/arts/tst/data-quality", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(same.status, 304);
+    post(tst_webhook(
+        "TST-3",
+        "2015-11-23T09:00:00Z",
+        31,
+        Some(BACKLOG),
+        BLOCKED,
+    ))
+    .await;
+    let blocked = app
+        .get_with("/arts/TST/data-quality", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(blocked.status, 200, "an unmapped status shows at once");
+    assert_eq!(
+        blocked.json()["configs"][0]["unmapped_statuses"],
+        json!([{"status": "Blocked", "id": "10099", "issues": 1}])
+    );
+    post(tst_webhook(
+        "ZZZ-1",
+        "2015-11-23T10:00:00Z",
+        0,
+        None,
+        BACKLOG,
+    ))
+    .await;
+    let unowned = app.get("/arts/TST/data-quality").await.json();
+    assert_eq!(
+        unowned["unowned_projects"],
+        json!([{"project": "ZZZ", "issues": 1}])
+    );
+    assert_eq!(app.get("/arts/NOPE/data-quality").await.status, 404);
+
+    // 3: outcomes in any letter case; an unknown one is answered with the complete list.
+    let counted = app
+        .get("/arts/TST/issues?config=TST-FLOW&outcome=COUNTED")
+        .await;
+    assert_eq!(counted.status, 200, "{}", counted.body);
+    assert_eq!(
+        counted.json()["issues"].as_array().unwrap().len(),
+        2,
+        "{}",
+        counted.body
+    );
+    let bogus = app
+        .get("/arts/TST/issues?config=TST-FLOW&outcome=bogus")
+        .await;
+    assert_eq!(bogus.status, 400);
+    let message = bogus.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for o in domain::Outcome::ALL {
+        assert!(message.contains(o.as_str()), "{o:?} missing: {message}");
+    }
+
+    // 4: /configs as the TOML is written: stages by id as { name, id } or { name, ids }.
+    let configs = app.get("/configs").await.json();
+    assert_eq!(
+        configs["configs"][0]["spec"],
+        json!({
+            "code": "TST-FLOW", "name": "Analysis to Done", "rule": "status",
+            "stages": ["Backlog", {"name": "Analysis", "id": "501"}, "In Progress",
+                       {"name": "Done", "ids": ["10002", "6"]}],
+            "start": "Analysis", "done": ["Done"], "active": ["Analysis", "In Progress"],
+        })
+    );
+    assert_eq!(
+        app.get("/arts/tst").await.json()["configs"][0]["spec"],
+        configs["configs"][0]["spec"]
+    );
+
+    // 5: long input is not echoed whole.
+    let long = "A".repeat(20_000);
+    for path in [
+        format!("/arts/{long}"),
+        format!("/arts/{long}/data-quality"),
+        format!("/issues/{long}/timeline"),
+        format!("/arts/TST/issues?config={long}"),
+        format!("/arts/TST/issues?config=TST-FLOW&outcome={long}"),
+        format!("/arts/TST/issues?config=TST-FLOW&limit={long}"),
+        format!("/arts/TST/issues?config=TST-FLOW&format={long}"),
+        format!("/arts/TST/issues?config=TST-FLOW&cursor={long}"),
+        format!("/arts/TST/issues?config=TST-FLOW&completed_from={long}"),
+        format!("/arts/TST/pipeline-efficiency?{long}=1"),
+        format!("/{long}"),
+    ] {
+        let r = app.get(&path).await;
+        assert!(
+            matches!(r.status, 400 | 404),
+            "{}: {}",
+            r.status,
+            &r.body[..200.min(r.body.len())]
+        );
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.len() < 700, "{} bytes: {message}", message.len());
+        assert!(message.contains("AAAA…"), "{message}");
+    }
+    let short = app.get("/arts/NOPE").await.json();
+    assert_eq!(
+        short["error"]["message"],
+        "no ART has the abbreviation \"NOPE\""
+    );
+    // hyper answers a path over 64 KB, or too many headers, itself, before any router or layer
+    // (an empty 414 or 431).
+    let huge = app.get(&format!("/arts/{}", "A".repeat(70_000))).await;
+    assert_eq!(huge.status, 414);
+    let names: Vec<String> = (0..120).map(|i| format!("x-header-{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    assert_eq!(app.get_with("/arts", &many).await.status, 431);
+
+    // 6: issue keys in any letter case.
+    let t = app.get("/issues/tst-3/timeline").await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.json()["issues"][0]["key"], "TST-3");
+    assert_eq!(app.get("/issues/Tst-1/timeline").await.status, 200);
+    assert_eq!(app.get("/issues/tst-99/timeline").await.status, 404);
+
+    // 7: the health check is described.
+    let doc = app.get("/openapi.json").await.json();
+    assert!(doc["paths"]["/healthz"]["get"].is_object());
+
+    // 8: the CSV carries every JSON field, under the same names, in the same order.
+    let page = app.get("/arts/TST/issues?config=TST-FLOW").await;
+    let rows = page.json()["issues"].as_array().unwrap().clone();
+    let mut fields: Vec<String> = rows[0].as_object().unwrap().keys().cloned().collect();
+    let first_row = &page.body[page.body.find("{\"key\"").unwrap()..];
+    fields.sort_by_key(|k| first_row.find(&format!("\"{k}\":")).unwrap());
+    let csv = app.get("/arts/TST/issues?config=TST-FLOW&format=csv").await;
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("art,config,{}", fields.join(","))
+    );
+    let reworked = rows.iter().find(|r| r["key"] == "TST-1").unwrap();
+    assert_eq!(reworked["backward_moves"], 1);
+    assert_eq!(reworked["first_end"], "2015-11-18T09:00:00.000Z");
+    let line = lines.find(|l| l.contains(",TST-1,")).unwrap();
+    let cells: Vec<&str> = line.split(',').collect();
+    let cell = |name: &str| cells[2 + fields.iter().position(|f| f == name).unwrap()];
+    assert_eq!(cell("backward_moves"), "1");
+    assert_eq!(cell("first_end"), "2015-11-18T09:00:00.000Z");
+    assert_eq!(cell("reopens"), "1");
+}
+
+#[tokio::test]
+async fn review_findings_on_sqlite() {
+    review_findings("review_findings_on_sqlite", Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn review_findings_on_mysql() {
+    review_findings("review_findings_on_mysql", Backend::MySql).await;
 }
