@@ -863,3 +863,60 @@ async fn openapi(headers: HeaderMap) -> Response {
     });
     respond(&headers, entry)
 }
+
+/// A CORS origin as browsers send it in `Origin`: `scheme://host[:port]`, no path. A trailing
+/// slash is dropped (`https://dash.example.com/` would otherwise never match); `*`, a path or a
+/// missing scheme is refused.
+pub fn cors_origin(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v == "*" {
+        return Err(
+            "`*` would let every web page read the figures: name each origin, e.g. \
+                    https://dash.example.com"
+                .into(),
+        );
+    }
+    let v = v.strip_suffix('/').unwrap_or(v);
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return Err(format!(
+            "{value:?} is not an origin: write scheme://host[:port], e.g. https://dash.example.com"
+        ));
+    };
+    if !matches!(scheme, "http" | "https")
+        || rest.is_empty()
+        || rest.contains(['/', '?', '#', '*', ' '])
+    {
+        return Err(format!(
+            "{value:?} is not an origin: write scheme://host[:port] (http or https, no path), \
+             e.g. https://dash.example.com"
+        ));
+    }
+    Ok(v.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cors_origin;
+
+    #[test]
+    fn origins_are_normalized_or_refused_with_the_form_to_write() {
+        assert_eq!(
+            cors_origin(" https://Dash.Example.com/ ").unwrap(),
+            "https://dash.example.com"
+        );
+        assert_eq!(
+            cors_origin("http://localhost:8080").unwrap(),
+            "http://localhost:8080"
+        );
+        for bad in [
+            "*",
+            "dash.example.com",
+            "ftp://x",
+            "https://x/path",
+            "https://",
+        ] {
+            let e = cors_origin(bad).unwrap_err();
+            assert!(e.contains("e.g. https://dash.example.com"), "{bad}: {e}");
+        }
+    }
+}

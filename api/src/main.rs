@@ -34,16 +34,17 @@ async fn state() -> anyhow::Result<ApiState> {
             .context("cannot migrate the database")?;
     }
     let settings = ApiSettings {
-        read_token: secret("ARTFLOW_READ_TOKEN").await?,
-        admin_token: secret("ARTFLOW_ADMIN_TOKEN").await?,
+        read_token: non_empty("ARTFLOW_READ_TOKEN", secret("ARTFLOW_READ_TOKEN").await?)?,
+        admin_token: non_empty("ARTFLOW_ADMIN_TOKEN", secret("ARTFLOW_ADMIN_TOKEN").await?)?,
         cors_origins: std::env::var("ARTFLOW_CORS_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(|o| o.trim().to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| {
+                artflow_api::http::cors_origin(o)
+                    .map_err(|e| anyhow::anyhow!("ARTFLOW_CORS_ORIGINS: {e}"))
             })
-            .unwrap_or_default(),
+            .collect::<anyhow::Result<_>>()?,
         freshness: match std::env::var("ARTFLOW_FRESHNESS_MS") {
             Ok(ms) => std::time::Duration::from_millis(
                 ms.parse()
@@ -74,4 +75,14 @@ async fn secret(name: &str) -> anyhow::Result<Option<String>> {
         ));
     }
     Ok(std::env::var(name).ok())
+}
+
+/// A token from [`secret`], refused when empty (an empty token would lock every caller out).
+fn non_empty(name: &str, token: Option<String>) -> anyhow::Result<Option<String>> {
+    match token {
+        Some(t) if t.trim().is_empty() => {
+            anyhow::bail!("{name} (or the secret {name}_ARN names) is empty")
+        }
+        t => Ok(t),
+    }
 }

@@ -193,7 +193,7 @@ struct ApiArgs {
     /// An origin allowed to read the API from a browser (CORS): scheme://host[:port] as the
     /// browser sends it, e.g. https://dash.example.com; repeat for several. None by default,
     /// never `*`.
-    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = cors_origin)]
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = api::http::cors_origin)]
     cors_origins: Vec<String>,
     /// How long, in milliseconds, a read trusts the data version it read from the database.
     #[arg(long, default_value_t = 1000)]
@@ -212,36 +212,6 @@ fn non_empty(value: &str) -> Result<String, String> {
     } else {
         Ok(value.to_owned())
     }
-}
-
-/// A CORS origin as browsers send it in `Origin`: `scheme://host[:port]`, no path. A trailing
-/// slash is dropped (`https://dash.example.com/` would otherwise never match); `*`, a path or a
-/// missing scheme is refused.
-pub fn cors_origin(value: &str) -> Result<String, String> {
-    let v = value.trim();
-    if v == "*" {
-        return Err(
-            "`*` would let every web page read the figures: name each origin, e.g. \
-                    https://dash.example.com"
-                .into(),
-        );
-    }
-    let v = v.strip_suffix('/').unwrap_or(v);
-    let Some((scheme, rest)) = v.split_once("://") else {
-        return Err(format!(
-            "{value:?} is not an origin: write scheme://host[:port], e.g. https://dash.example.com"
-        ));
-    };
-    if !matches!(scheme, "http" | "https")
-        || rest.is_empty()
-        || rest.contains(['/', '?', '#', '*', ' '])
-    {
-        return Err(format!(
-            "{value:?} is not an origin: write scheme://host[:port] (http or https, no path), \
-             e.g. https://dash.example.com"
-        ));
-    }
-    Ok(v.to_ascii_lowercase())
 }
 
 impl ApiArgs {
