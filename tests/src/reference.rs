@@ -433,6 +433,8 @@ struct Fact {
     reopens: u64,
     /// Moves to an earlier mapped stage, reopens included (status rule).
     backward_moves: u64,
+    /// The start of an issue in progress, when known (for the aging list).
+    start_ms: Option<i64>,
 }
 
 impl Fact {
@@ -445,6 +447,7 @@ impl Fact {
             first_end_ms: None,
             reopens: 0,
             backward_moves: 0,
+            start_ms: None,
         }
     }
 
@@ -560,11 +563,13 @@ fn status_outcome(p: &PipelineConfig, mapped: &[Mapped], complete: bool) -> Fact
             });
 
     if !current.done {
-        return Fact::bare(if start.is_some() {
-            Outcome::InProgress
-        } else {
-            Outcome::NotStarted
-        });
+        return match start {
+            Some(start_ms) => Fact {
+                start_ms,
+                ..Fact::bare(Outcome::InProgress)
+            },
+            None => Fact::bare(Outcome::NotStarted),
+        };
     }
 
     let end_pos = (0..mapped.len())
@@ -609,7 +614,10 @@ fn field_fact(p: &PipelineConfig, issue: &Issue<'_>) -> Fact {
     let fact = match (start, end) {
         (Some(start), Some(end)) if end >= start => Fact::timed(p, end - start, None),
         (Some(_), Some(_)) => Fact::bare(Outcome::Invalid),
-        (Some(_), None) => Fact::bare(Outcome::InProgress),
+        (Some(start), None) => Fact {
+            start_ms: Some(start),
+            ..Fact::bare(Outcome::InProgress)
+        },
         (None, Some(_)) => Fact::bare(Outcome::UnknownStart),
         (None, None) => Fact::bare(Outcome::NotStarted),
     };
@@ -785,6 +793,7 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
     let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
     let (mut reopens, mut backward_moves) = (0u64, 0u64);
     let mut rework_ms: Vec<i64> = Vec::new();
+    let mut aging: Vec<Value> = Vec::new();
     for row in facts {
         let fact = &row.fact;
         reopens += fact.reopens;
@@ -795,7 +804,12 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
                 fact.lead_ms.expect("a counted fact has a lead time"),
                 fact.active_ms,
             )),
-            Outcome::InProgress => wip += 1,
+            Outcome::InProgress => {
+                wip += 1;
+                aging.push(
+                    json!({"key": row.key, "type": row.issue_type, "start_ms": fact.start_ms}),
+                );
+            }
             other => *not_counted.get_mut(other.as_str()).expect("listed") += 1,
         }
         if fact.is_completion() {
@@ -812,6 +826,7 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
             }
         }
     }
+    aging.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
     let min = counted
         .iter()
         .min_by(|x, y| x.1.cmp(&y.1).then(x.0.cmp(y.0)));
@@ -862,6 +877,9 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
         "stddev_days": population_stddev_ms(&sorted_leads).map(|sd| sd / DAY_MS as f64),
         "not_counted": not_counted,
         "throughput": {"total": throughput_total, "weeks": weeks},
+        // Every issue in progress with its start (epoch ms), by key: the order and the ages
+        // depend on the clock, and are checked against the report's own as_of.
+        "aging": aging,
         "rework": {
             "reopens": reopens,
             "backward_moves": backward_moves,

@@ -344,6 +344,11 @@ pub fn reference_mismatches(
                     out.push(format!("{abbr} {code} {key}: report {g}, reference {w}"));
                 }
             }
+            out.extend(
+                aging_mismatches(&got["aging"], &want["aging"])
+                    .into_iter()
+                    .map(|m| format!("{abbr} {code} aging: {m}")),
+            );
             for (key, relative) in TOLERANT_KEYS {
                 let (g, w) = (&got[key], &want[key]);
                 let close = match (g.as_f64(), w.as_f64()) {
@@ -358,6 +363,68 @@ pub fn reference_mismatches(
                 }
             }
         }
+    }
+    out
+}
+
+/// The differences between a report's aging list and the reference's (each issue in progress
+/// with its type and start, by key): the same issues, types and starts; the report's order the
+/// oldest first (unknown starts last, ties by key); each age the report's `as_of` minus the start
+/// (never negative); `over_sle` exactly when the age passes the report's `sle_days`.
+fn aging_mismatches(got: &serde_json::Value, want: &serde_json::Value) -> Vec<String> {
+    let ms = |v: &serde_json::Value| {
+        v.as_str().map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap_or_else(|e| panic!("aging time {t:?}: {e}"))
+                .timestamp_millis()
+        })
+    };
+    let mut out = Vec::new();
+    let (Some(issues), Some(as_of)) = (got["issues"].as_array(), ms(&got["as_of"])) else {
+        return vec![format!("no issues or as_of in {got}")];
+    };
+    let mut by_key: Vec<serde_json::Value> = issues
+        .iter()
+        .map(|i| serde_json::json!({"key": i["key"], "type": i["type"], "start_ms": ms(&i["start"])}))
+        .collect();
+    by_key.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
+    if &serde_json::Value::Array(by_key) != want {
+        out.push(format!("issues {got}, reference {want}"));
+    }
+    let sle = got["sle_days"].as_f64();
+    let mut over = 0;
+    for i in issues {
+        let age = ms(&i["start"]).map(|s| (as_of - s).max(0) as f64 / 86_400_000.0);
+        if (i["age_days"].as_f64(), age) != (None, None)
+            && !matches!((i["age_days"].as_f64(), age), (Some(g), Some(w)) if (g - w).abs() < 1e-9)
+        {
+            out.push(format!(
+                "{} age_days {} for start {}",
+                i["key"], i["age_days"], i["start"]
+            ));
+        }
+        let flagged = matches!((age, sle), (Some(a), Some(s)) if a > s);
+        over += usize::from(flagged);
+        if i["over_sle"] != flagged {
+            out.push(format!(
+                "{} over_sle {} with age {age:?}, sle {sle:?}",
+                i["key"], i["over_sle"]
+            ));
+        }
+    }
+    if got["over_sle"] != over {
+        out.push(format!("over_sle {} for {over} flagged", got["over_sle"]));
+    }
+    let age = |i: &serde_json::Value| i["age_days"].as_f64().unwrap_or(f64::NEG_INFINITY);
+    let key = |i: &serde_json::Value| i["key"].as_str().unwrap_or_default().to_owned();
+    if issues.windows(2).any(|w| {
+        age(&w[0])
+            .total_cmp(&age(&w[1]))
+            .reverse()
+            .then_with(|| key(&w[0]).cmp(&key(&w[1])))
+            .is_gt()
+    }) {
+        out.push("not the oldest first (unknown starts last, ties by key)".into());
     }
     out
 }
