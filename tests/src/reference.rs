@@ -774,6 +774,16 @@ pub fn compute(
     json!({ "arts": arts_json })
 }
 
+/// The order of the reference's aging list: by key, then start (a key can recur across Jira
+/// sites), then type.
+pub fn aging_order(v: &Value) -> (String, Option<i64>, String) {
+    (
+        v["key"].as_str().unwrap_or_default().to_owned(),
+        v["start_ms"].as_i64(),
+        v["type"].to_string(),
+    )
+}
+
 fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a FactRow>) -> Value {
     let mut counted: Vec<(&str, i64, Option<i64>)> = Vec::new();
     let mut wip = 0u64;
@@ -826,7 +836,7 @@ fn pipeline_figures<'a>(p: &PipelineConfig, facts: impl Iterator<Item = &'a Fact
             }
         }
     }
-    aging.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
+    aging.sort_by_key(aging_order);
     let min = counted
         .iter()
         .min_by(|x, y| x.1.cmp(&y.1).then(x.0.cmp(y.0)));

@@ -368,7 +368,7 @@ pub fn reference_mismatches(
 }
 
 /// The differences between a report's aging list and the reference's (each issue in progress
-/// with its type and start, by key): the same issues, types and starts; the report's order the
+/// with its type and start, in `reference::aging_order`): the same issues, types and starts; the report's order the
 /// oldest first (unknown starts last, ties by key); each age the report's `as_of` minus the start
 /// (never negative); `over_sle` exactly when the age passes the report's `sle_days`.
 fn aging_mismatches(got: &serde_json::Value, want: &serde_json::Value) -> Vec<String> {
@@ -387,7 +387,7 @@ fn aging_mismatches(got: &serde_json::Value, want: &serde_json::Value) -> Vec<St
         .iter()
         .map(|i| serde_json::json!({"key": i["key"], "type": i["type"], "start_ms": ms(&i["start"])}))
         .collect();
-    by_key.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
+    by_key.sort_by_key(crate::reference::aging_order);
     if &serde_json::Value::Array(by_key) != want {
         out.push(format!("issues {got}, reference {want}"));
     }

@@ -280,13 +280,15 @@ async fn poison_messages_are_reported_and_dead_lettered_and_the_rest_applied() {
         let t = w.run(true, std::future::pending()).await.unwrap();
         total.applied += t.applied;
         total.failed += t.failed;
-        let dead = queue_depth(&moto, &dlq_url).await.0;
-        if dead as usize == poison.len() && queue_depth(&moto, &queue_url).await == (0, 0) {
+        let dead = queue_depth(&moto, &dlq_url).await;
+        let main = queue_depth(&moto, &queue_url).await;
+        if dead.0 as usize == poison.len() && main == (0, 0) {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "poison did not reach the dead-letter queue: {total:?}"
+            "poison did not reach the dead-letter queue: {total:?}; dead-letter queue (visible, \
+             in flight) {dead:?}, main queue {main:?}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
