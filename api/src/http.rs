@@ -891,7 +891,10 @@ pub fn cors_origin(value: &str) -> Result<String, String> {
              e.g. https://dash.example.com"
         ));
     }
-    Ok(v.to_ascii_lowercase())
+    // Browsers leave a scheme's default port out of `Origin`.
+    let v = v.to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    Ok(v.strip_suffix(default_port).unwrap_or(&v).to_owned())
 }
 
 #[cfg(test)]
@@ -908,6 +911,12 @@ mod tests {
             cors_origin("http://localhost:8080").unwrap(),
             "http://localhost:8080"
         );
+        assert_eq!(
+            cors_origin("https://dash.example.com:443/").unwrap(),
+            "https://dash.example.com"
+        );
+        assert_eq!(cors_origin("http://x:80").unwrap(), "http://x");
+        assert_eq!(cors_origin("https://x:8443").unwrap(), "https://x:8443");
         for bad in [
             "*",
             "dash.example.com",

@@ -240,13 +240,9 @@ enum ConfigCommand {
         /// PUT /admin/config instead of the database.
         #[arg(long)]
         api: Option<String>,
-        /// The admin token of that API.
-        #[arg(
-            long,
-            env = "ARTFLOW_ADMIN_TOKEN",
-            hide_env_values = true,
-            requires = "api"
-        )]
+        /// The admin token of that API (read only with --api: the variable may stay set in a
+        /// shell that also runs `artflow serve`).
+        #[arg(long, env = "ARTFLOW_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
         /// Change nothing: print what applying the file would add, change and remove (and
         /// which configurations it would recompute), locally or through --api.
