@@ -199,55 +199,6 @@ pub fn comparable(mut report: serde_json::Value) -> serde_json::Value {
     report
 }
 
-/// Keeps only the old job's fields of a report (those of the reference computation before the
-/// flow figures), rounded by [`comparable`]. The reference now produces more keys, some of them
-/// compared within a tolerance: compare with [`assert_matches_reference`] instead.
-pub fn reference_fields(report: &serde_json::Value) -> serde_json::Value {
-    const KEEP: [&str; 12] = [
-        "code",
-        "name",
-        "rule",
-        "count",
-        "wip",
-        "min_days",
-        "min_issue",
-        "max_days",
-        "max_issue",
-        "mean_days",
-        "flow_efficiency",
-        "issues",
-    ];
-    let arts = report["arts"]
-        .as_array()
-        .map(|arts| {
-            arts.iter()
-                .map(|a| {
-                    let pipelines: Vec<serde_json::Value> = a["pipelines"]
-                        .as_array()
-                        .map(|ps| {
-                            ps.iter()
-                                .map(|p| {
-                                    let o: serde_json::Map<String, serde_json::Value> = KEEP
-                                        .iter()
-                                        .map(|k| (k.to_string(), p[*k].clone()))
-                                        .collect();
-                                    serde_json::Value::Object(o)
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    serde_json::json!({
-                        "abbreviation": a["abbreviation"],
-                        "name": a["name"],
-                        "pipelines": pipelines,
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    comparable(serde_json::json!({ "arts": arts }))
-}
-
 /// The per-pipeline keys of the reference computation compared by equality (after
 /// [`comparable`]): the old job's figures and the flow figures that are exact.
 const EXACT_KEYS: [&str; 16] = [
